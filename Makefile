@@ -1,0 +1,58 @@
+# Lab to Launch — the two commands of the README, and a few helpers.
+#   make course   run every notebook headless (default profile) and print a results table
+#   make test     unit tests + every notebook under nbval (smoke profile, offline); CI runs this
+#   make lab      open JupyterLab on the notebooks
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TORCH_VERSION ?= 2.13.0
+# Elsewhere, a CPU-only torch: make TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_PIP_ARGS ?=
+# Nothing in the tests may reach the Hugging Face hub: the offline paths are what CI checks.
+TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 COURSE_PROFILE=smoke MPLBACKEND=Agg
+
+.PHONY: course test unit notebooks lab install strip lock clean
+
+install: $(STAMP)
+
+# torch goes first, pinned, on its own: an unpinned torch would pull gigabytes of CUDA wheels.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+course: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m helpers.course run
+
+test: $(STAMP)
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests notebooks \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=900
+
+unit: $(STAMP)
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests
+
+notebooks: $(STAMP)
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider notebooks \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=900
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+# Remove outputs and execution counts from the notebooks before committing.
+strip: $(STAMP)
+	$(VENV)/bin/nbstripout --drop-empty-cells notebooks/*.ipynb
+
+# Re-resolve the pinned set in a scratch environment (after a deliberate upgrade).
+lock:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
+	build/lock-venv/bin/pip install --quiet -e ".[dev]"
+	{ sed -n '/^#/p' constraints.txt; build/lock-venv/bin/pip freeze --exclude-editable \
+		| grep -viE '^(pip|setuptools|wheel)==' | sed -E 's/^(torch==[^+]*)\+.*/\1/'; } \
+		> constraints.txt.new && mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,194 @@
+""""Your turn" cells: specific feedback on an answer, and a solution the learner can reveal.
+
+A notebook exercise is three lines::
+
+    from helpers.exercises import ___, exercise
+    minutes = ___                                  # ← your answer replaces ___
+    exercise("00.epoch_minutes").check(minutes, samples_per_second=250.0)
+
+``check`` says what is right or, when it is wrong, *what* is wrong ("you gave seconds, not
+minutes"). ``exercise(...).solution()`` reveals the reference solution. With
+``COURSE_PROFILE=smoke`` (CI) an unanswered ``___`` is replaced by the reference solution,
+which must then pass its own check, so CI exercises every checker.
+
+Checkers are registered with ``@register`` below, grouped by notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class _Todo:
+    """The placeholder a learner replaces. Falsy, and prints as ``___``."""
+
+    def __repr__(self) -> str:
+        return "___"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+___ = _Todo()
+
+# A checker returns None when the answer is right, or a sentence saying what is wrong.
+Checker = Callable[..., "str | None"]
+
+
+@dataclass
+class Exercise:
+    key: str
+    checker: Checker
+    reference: Callable[..., Any]  # computes the right answer from the same context
+    solution_code: str
+    example: dict = field(default_factory=dict)  # a context to self-test the checker with
+    wrong: list = field(default_factory=list)  # callables(**context) giving answers to reject
+
+    def check(self, answer: Any, **context: Any) -> Any:
+        """Check ``answer`` and show feedback; returns the answer (the reference if skipped).
+
+        Unanswered (``___``): a learner gets a reminder and the notebook carries on with the
+        reference answer; in the smoke profile the reference is checked like an answer.
+        A wrong answer shows what is wrong; in the smoke profile it raises, failing CI.
+        """
+        fill = solutions_filled()
+        if answer is ___:
+            answer = self.reference(**context)
+            if not fill:
+                _show(f"✏️ <b>{self.key}</b>: not answered yet, replace <code>___</code> with "
+                      f"your answer. (The notebook continues with the reference answer; "
+                      f"<code>exercise('{self.key}').solution()</code> reveals it.)", "#555")
+                return answer
+        problem = self.checker(answer, **context)
+        if problem is None:
+            _show(f"✅ <b>{self.key}</b>: correct.", "#1a7f37")
+            return answer
+        if fill:
+            raise AssertionError(f"exercise {self.key}: the reference solution fails its "
+                                 f"own check: {problem}")
+        _show(f"❌ <b>{self.key}</b>: {html.escape(problem)}", "#b42318")
+        return answer
+
+    def solution(self) -> None:
+        """Show the reference solution folded, so the learner clicks to reveal it."""
+        code = html.escape(self.solution_code.strip())
+        _show(f"<details><summary>Show the solution to <b>{self.key}</b></summary>"
+              f"<pre>{code}</pre></details>", "inherit")
+
+
+REGISTRY: dict[str, Exercise] = {}
+
+
+def register(key: str, solution_code: str, reference: Callable[..., Any],
+             example: dict | None = None, wrong: list | None = None
+             ) -> Callable[[Checker], Checker]:
+    """Decorator: register ``checker`` as the exercise ``key`` (``"NN.short_name"``).
+
+    ``example`` is a context the tests call ``reference`` and ``checker`` with; each of
+    ``wrong`` turns that context into a typical mistake the checker must reject.
+    """
+
+    def wrap(checker: Checker) -> Checker:
+        if key in REGISTRY:
+            raise ValueError(f"exercise {key!r} is registered twice")
+        REGISTRY[key] = Exercise(key, checker, reference, solution_code, example or {}, wrong or [])
+        return checker
+
+    return wrap
+
+
+def exercise(key: str) -> Exercise:
+    """The registered exercise ``key``; a typo lists the keys that exist."""
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"no exercise {key!r}; known: {', '.join(sorted(REGISTRY))}") from None
+
+
+def solutions_filled() -> bool:
+    """True when unanswered exercises run their reference (smoke profile, or $COURSE_SOLUTIONS=1)."""
+    flag = os.environ.get("COURSE_SOLUTIONS")
+    if flag is not None:
+        return flag.strip() in {"1", "true", "yes"}
+    return os.environ.get("COURSE_PROFILE", "").strip().lower() == "smoke"
+
+
+def _show(message: str, colour: str) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+
+        if get_ipython() is not None:
+            display(HTML(f'<div style="color:{colour}">{message}</div>'))
+            return
+    except ImportError:
+        pass
+    import re
+
+    print(html.unescape(re.sub(r"<[^>]+>", "", message)))
+
+
+def _close(answer: Any, expected: float, rel: float = 0.02) -> bool:
+    try:
+        return abs(float(answer) - expected) <= rel * abs(expected)
+    except (TypeError, ValueError):
+        return False
+
+
+# =========================================================================== 00_setup
+def _epoch_minutes(samples_per_second: float, sentences: int = 14041, epochs: int = 3) -> float:
+    return sentences * epochs / samples_per_second / 60
+
+
+@register(
+    "00.epoch_minutes",
+    solution_code="minutes = 14041 * 3 / samples_per_second / 60",
+    reference=_epoch_minutes,
+    example={"samples_per_second": 250.0},
+    wrong=[lambda samples_per_second: 14041 * 3 / samples_per_second,  # seconds
+           lambda samples_per_second: 14041 / samples_per_second / 60,  # one epoch
+           lambda samples_per_second: "about 3 minutes"],
+)
+def check_epoch_minutes(answer: Any, samples_per_second: float, sentences: int = 14041,
+                        epochs: int = 3) -> str | None:
+    """3 epochs over CoNLL-2003's 14,041 training sentences: how many minutes?"""
+    expected = _epoch_minutes(samples_per_second, sentences, epochs)
+    if not isinstance(answer, (int, float)):
+        return f"expected a number of minutes, got {type(answer).__name__}"
+    if _close(answer, expected):
+        return None
+    if _close(answer, expected * 60):
+        return "that is in seconds; divide by 60 for minutes"
+    if _close(answer, expected / epochs):
+        return f"that is one epoch; the question asks for {epochs}"
+    if _close(answer, samples_per_second * sentences * epochs / 60):
+        return "time = samples ÷ (samples per second), not samples × speed"
+    return "not quite: work out sentences × epochs ÷ samples_per_second, then ÷ 60"
+
+
+def _labels_for_types(n_types: int = 5) -> int:
+    return 2 * n_types + 1
+
+
+@register(
+    "00.iob2_labels",
+    solution_code="n_labels = 2 * 5 + 1   # B- and I- for each of the 5 types, plus O",
+    reference=_labels_for_types,
+    example={"n_types": 5},
+    wrong=[lambda n_types: 2 * n_types, lambda n_types: n_types + 1, lambda n_types: n_types],
+)
+def check_iob2_labels(answer: Any, n_types: int = 5) -> str | None:
+    """How many labels does the IOB2 scheme need for ``n_types`` entity types?"""
+    expected = _labels_for_types(n_types)
+    if answer == expected:
+        return None
+    if answer == 2 * n_types:
+        return "close: you have B- and I- for each type, but tokens outside entities need O"
+    if answer == n_types + 1:
+        return "IOB2 marks the Beginning and the Inside of each entity: two tags per type"
+    if answer == n_types:
+        return "each type needs a B- and an I- tag, and there is also O"
+    return f"expected a whole number; count B-X and I-X for each of {n_types} types, plus O"

@@ -1,0 +1,79 @@
+"""Every notebook: the shared setup cell, a kernelspec nbval accepts, no stored outputs,
+a Colab badge, a lesson. The notebooks themselves are executed by nbval (`make test`)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from helpers.course import NOTEBOOKS, SETUP_CELL, colab_badge
+from helpers.env import REPO_ROOT
+
+PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def _load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_notebooks():
+    assert PATHS, "no notebooks found"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_name_is_numbered(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_first_code_cell_is_the_setup_cell(path):
+    code = [c for c in _load(path)["cells"] if c["cell_type"] == "code"]
+    assert "".join(code[0]["source"]) == SETUP_CELL
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_kernelspec_is_plain_python3(path):
+    meta = _load(path)["metadata"]
+    assert meta["kernelspec"]["name"] == "python3"
+    assert meta["kernelspec"]["language"] == "python"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_no_stored_outputs(path):
+    """Outputs are never committed: run `make strip` before committing."""
+    for cell in _load(path)["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, \
+                f"{path.name} has stored outputs; run `make strip`"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_title_badge_and_lesson_link(path):
+    first = "".join(_load(path)["cells"][0]["source"])
+    assert first.startswith("# ")
+    assert colab_badge(path.name) in first
+    lesson = f"../lessons/{path.stem}.md"
+    assert lesson in first and (REPO_ROOT / "lessons" / f"{path.stem}.md").is_file()
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_every_exercise_in_the_notebook_is_registered(path):
+    from helpers.exercises import REGISTRY
+
+    text = "".join("".join(c["source"]) for c in _load(path)["cells"])
+    for key in re.findall(r'exercise\("([^"]+)"\)', text):
+        assert key in REGISTRY, f"{path.name} uses unregistered exercise {key}"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_notebook_reports_a_key_result(path):
+    text = "".join("".join(c["source"]) for c in _load(path)["cells"])
+    assert "course.report(" in text
+
+
+def test_readme_has_a_colab_badge_for_every_notebook():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for path in PATHS:
+        assert colab_badge(path.name) in readme, path.name
