@@ -243,3 +243,25 @@ def test_tiny_bert_is_saved_as_safetensors(tiny_bert):
 def test_hardware_summary_reports_cores():
     info = env.hardware_summary("cpu")
     assert info["cores usable"] == env.cpu_count()
+
+
+def test_is_colab_detects_the_runtime(monkeypatch):
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert env.is_colab() is False
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-20261101")
+    assert env.is_colab() is True
+
+
+def test_dev_tools_are_not_required_on_colab(tmp_path, monkeypatch):
+    pins = tmp_path / "constraints.txt"
+    pins.write_text("nbval==0.11.0\n")
+    monkeypatch.setattr(env, "is_colab", lambda: True)
+    monkeypatch.setattr("importlib.metadata.version", _raise_not_found)
+    assert env.check_versions(["nbval"], pins)[0]["status"] == "not needed here"
+
+
+def _raise_not_found(name):
+    from importlib.metadata import PackageNotFoundError
+
+    raise PackageNotFoundError(name)
