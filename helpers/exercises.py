@@ -192,3 +192,136 @@ def check_iob2_labels(answer: Any, n_types: int = 5) -> str | None:
     if answer == n_types:
         return "each type needs a B- and an I- tag, and there is also O"
     return f"expected a whole number; count B-X and I-X for each of {n_types} types, plus O"
+
+
+# =========================================================================== 02_dataset_building
+TAG_SENTENCE = "Took 2 tablets of paracetamol for a bad headache since this morning".split()
+TAG_SENTENCE_GOLD = ["O", "B-DOSAGE", "I-DOSAGE", "O", "B-MEDICATION", "O", "O", "B-SYMPTOM",
+                     "I-SYMPTOM", "O", "B-TIME", "I-TIME"]
+# Why the guideline tags a token as it does, for the feedback (data/health_ner/GUIDELINE.md).
+TAG_SENTENCE_WHY = {
+    1: "the amount and its form word are one DOSAGE: [2 tablets]",
+    2: "'tablets' continues the DOSAGE that '2' begins, so I-DOSAGE",
+    4: "a drug name is a MEDICATION",
+    6: "articles stay outside entities",
+    7: "a severity adjective right before a symptom is part of it: [bad headache]",
+    8: "'headache' continues the SYMPTOM that 'bad' begins",
+    9: "a leading 'since' stays outside TIME",
+    10: "TIME keeps 'this': [this morning]",
+    11: "'morning' continues the TIME that 'this' begins",
+}
+
+
+@register(
+    "02.tag_sentence",
+    solution_code=("tags = ['O', 'B-DOSAGE', 'I-DOSAGE', 'O', 'B-MEDICATION', 'O', 'O',\n"
+                   "        'B-SYMPTOM', 'I-SYMPTOM', 'O', 'B-TIME', 'I-TIME']"),
+    reference=lambda: list(TAG_SENTENCE_GOLD),
+    example={},
+    wrong=[lambda: ["O"] * len(TAG_SENTENCE),
+           lambda: TAG_SENTENCE_GOLD[:7] + ["O", "B-SYMPTOM"] + TAG_SENTENCE_GOLD[9:],
+           lambda: TAG_SENTENCE_GOLD[:9] + ["B-TIME", "I-TIME", "I-TIME"],
+           lambda: TAG_SENTENCE_GOLD[:-1]],
+)
+def check_tag_sentence(answer: Any) -> str | None:
+    """IOB2 tags for TAG_SENTENCE, following the course guideline."""
+    if not isinstance(answer, (list, tuple)) or not all(isinstance(t, str) for t in answer):
+        return "expected a list of tag strings such as ['O', 'B-DOSAGE', ...]"
+    if len(answer) != len(TAG_SENTENCE):
+        return f"expected {len(TAG_SENTENCE)} tags, one per token, got {len(answer)}"
+    for i, (token, given, gold) in enumerate(zip(TAG_SENTENCE, answer, TAG_SENTENCE_GOLD)):
+        if given != gold:
+            why = TAG_SENTENCE_WHY.get(i, "outside every entity")
+            return f"token {i} {token!r}: you have {given}, the guideline gives {gold} ({why})"
+    return None
+
+
+def _dose_report(pattern: str, dataset) -> tuple[float, float, list, list]:
+    from helpers.annotate import RuleLabeller
+    from helpers.data import entity_spans, tag_strings
+
+    rules = RuleLabeller(patterns={"DOSAGE": [pattern]})
+    missed, false_alarms, hit, predicted, gold_total = [], [], 0, 0, 0
+    for tokens, tags in zip(dataset["tokens"], tag_strings(dataset)):
+        gold = {(s, e) for k, s, e in entity_spans(tags) if k == "DOSAGE"}
+        pred = {(s, e) for k, s, e in entity_spans(rules(tokens))}
+        hit, predicted, gold_total = hit + len(gold & pred), predicted + len(pred), \
+            gold_total + len(gold)
+        missed += [" ".join(tokens[s:e]) for s, e in gold - pred]
+        false_alarms += [" ".join(tokens[s:e]) for s, e in pred - gold]
+    precision = hit / predicted if predicted else 0.0
+    return precision, hit / gold_total, missed, false_alarms
+
+
+def _reference_dose_pattern(dataset=None) -> str:
+    from helpers.annotate import DEFAULT_PATTERNS
+
+    return "|".join(f"(?:{p})" for p in DEFAULT_PATTERNS["DOSAGE"])
+
+
+@register(
+    "02.dose_pattern",
+    solution_code=("from helpers.annotate import DEFAULT_PATTERNS\n"
+                   "pattern = '|'.join(f'(?:{p})' for p in DEFAULT_PATTERNS['DOSAGE'])\n"
+                   "# i.e. a number (or 'a', 'half a') + optional 'x 500' + a unit or form word"),
+    reference=_reference_dose_pattern,
+    example={"dataset": "health_ner:test"},
+    wrong=[lambda dataset: r"\d+ ?mg\b", lambda dataset: r"\d+", lambda dataset: "("],
+)
+def check_dose_pattern(answer: Any, dataset: Any) -> str | None:
+    """A regular expression for DOSAGE with precision and recall ≥ 0.75 on ``dataset``."""
+    if isinstance(dataset, str):  # "health_ner:<split>" in the tests
+        from helpers.data import load_health_ner
+
+        dataset = load_health_ner()[{"test": "test", "dev": "validation"}.get(
+            dataset.split(":")[1], dataset.split(":")[1])]
+    if not isinstance(answer, str):
+        return "expected the pattern as a string, e.g. r'\\d+ ?mg'"
+    try:
+        import re
+
+        re.compile(answer)
+    except re.error as err:
+        return f"that is not a valid regular expression: {err}"
+    precision, recall, missed, false_alarms = _dose_report(answer, dataset)
+    if recall < 0.75:
+        return (f"recall {recall:.2f}: it misses doses such as "
+                f"{', '.join(repr(m) for m in missed[:4])}")
+    if precision < 0.75:
+        return (f"precision {precision:.2f}: it also tags "
+                f"{', '.join(repr(f) for f in false_alarms[:4])}")
+    return None
+
+
+def _disagreements(answer: list, gold: list, tokens: list) -> list[str]:
+    from helpers.data import entity_spans
+
+    out = []
+    for toks, a, g in zip(tokens, answer, gold):
+        mine, theirs = set(entity_spans(a)), set(entity_spans(g))
+        out += [f"you: [{' '.join(toks[s:e])}|{k}]" for k, s, e in sorted(mine - theirs)]
+        out += [f"gold: [{' '.join(toks[s:e])}|{k}]" for k, s, e in sorted(theirs - mine)]
+    return out
+
+
+@register(
+    "02.agreement",
+    solution_code="# Annotate with the guideline open; the gold tags are the reference:\n"
+                  "mine = [record['tags'] for record in saved]",
+    reference=lambda gold, tokens: [list(g) for g in gold],
+    example={"gold": [["B-SYMPTOM", "O", "B-TIME"], ["O", "B-DOSAGE", "I-DOSAGE"]],
+             "tokens": [["fever", "since", "monday"], ["took", "2", "puffs"]]},
+    wrong=[lambda gold, tokens: [["O"] * len(g) for g in gold],
+           lambda gold, tokens: [[t.replace("TIME", "SYMPTOM") for t in g] for g in gold]],
+)
+def check_agreement(answer: Any, gold: list, tokens: list) -> str | None:
+    """Your annotations of the practice sentences agree with gold at entity F1 ≥ 0.8."""
+    from helpers.annotate import entity_agreement
+
+    if not isinstance(answer, list) or len(answer) != len(gold):
+        return f"expected one tag list per practice sentence ({len(gold)}), got {answer!r:.60}"
+    f1 = entity_agreement(gold, answer)
+    if f1 >= 0.8:
+        return None
+    shown = "; ".join(_disagreements(answer, gold, tokens)[:4])
+    return f"entity F1 {f1:.2f} with gold (aim for 0.8). Differences: {shown}"

@@ -1,0 +1,466 @@
+"""Data for the course: CoNLL files in and out, hub loaders, splits, leakage, augmentation.
+
+Everything returns ``datasets.Dataset`` / ``DatasetDict`` with the same features, whether it
+came from the course's own corpus, a CoNLL-2003 file on disk, or the hub::
+
+    id: string · doc_id: int32 · line: int32 · tokens: [string] · ner_tags: [ClassLabel]
+
+    >>> ds = read_conll("data/health_ner/dev.conll")          # doctest: +SKIP
+    >>> ds.features["ner_tags"].feature.names[:3]               # doctest: +SKIP
+    ['O', 'B-SYMPTOM', 'I-SYMPTOM']
+
+Why not ``load_dataset("conll", ...)``? That builder pads or cuts lines with the wrong number of
+columns without a word, drops ``-DOCSTART-`` document boundaries (document context needs them)
+and reports no line numbers. A data team needs "file:line: what was expected", so the reader
+below checks every line, and ``datasets`` does the rest (features, caching, ``map``).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import tempfile
+import warnings
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
+
+from helpers.env import REPO_ROOT
+
+DATA = REPO_ROOT / "data"
+ENTITY_TYPES = ("SYMPTOM", "BODY_PART", "MEDICATION", "DOSAGE", "TIME")
+TAG_RE = re.compile(r"^(O|[BI]-[A-Za-z][A-Za-z0-9_]*)$")
+# Words as the course's corpus splits them: "400mg", "8:30am", "don't" stay whole; punctuation
+# is its own token. Prediction on raw text uses the same rule (see word_spans).
+WORD_RE = re.compile(r"\w+(?:[-'’.:/]\w+)*|[^\w\s]")
+SPLIT_FILES = {"train": ("train.conll", "train.txt"),
+               "validation": ("dev.conll", "valid.txt", "validation.txt", "dev.txt"),
+               "test": ("test.conll", "test.txt")}
+# The parquet conversion of CoNLL-2003 on the hub: loads with datasets 5 (no script).
+CONLL2003_HUB_ID = "eriktks/conll2003"
+CONLL2003_REVISION = "refs/convert/parquet"
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """Split raw text into words with character offsets ``(word, start, end)``.
+
+    >>> word_spans("took 400mg, twice")
+    [('took', 0, 4), ('400mg', 5, 10), (',', 10, 11), ('twice', 12, 17)]
+    """
+    return [(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(text)]
+
+
+def tokenize_words(text: str) -> list[str]:
+    """The words of ``text`` as the corpus tokenises them (see ``word_spans``)."""
+    return WORD_RE.findall(text)
+
+
+class ConllFormatError(ValueError):
+    """A CoNLL file that cannot be read as IOB2 NER data; says file, line and what was expected."""
+
+    def __init__(self, path: str | Path, line: int, message: str):
+        self.path, self.line = str(path), line
+        super().__init__(f"{path}:{line}: {message}")
+
+
+def iob2_labels(types=ENTITY_TYPES) -> list[str]:
+    """``["O", "B-T1", "I-T1", ...]`` for the entity types, in the order given.
+
+    >>> iob2_labels(["DOSAGE"])
+    ['O', 'B-DOSAGE', 'I-DOSAGE']
+    """
+    return ["O"] + [f"{p}-{t}" for t in types for p in "BI"]
+
+
+def ner_features(labels: list[str]) -> Features:
+    return Features({"id": Value("string"), "doc_id": Value("int32"), "line": Value("int32"),
+                     "tokens": Sequence(Value("string")),
+                     "ner_tags": Sequence(ClassLabel(names=list(labels)))})
+
+
+# --------------------------------------------------------------------------- reading
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")  # a leading BOM is dropped
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConllFormatError(path, line, f"not UTF-8 (byte 0x{raw[err.start]:02x}); "
+                                           "save the file as UTF-8") from None
+
+
+def _parse(path: Path) -> tuple[list[dict], int]:
+    """Sentences as dicts with tokens, tags, tag line numbers, doc id; plus the line count."""
+    sentences: list[dict] = []
+    current: dict | None = None
+    columns = None
+    doc_id = 0
+    lines = _decode(path).split("\n")
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r")
+        if not line.strip():
+            current = None
+            continue
+        parts = line.split()
+        if parts[0] == "-DOCSTART-":
+            if sentences or current:
+                doc_id += 1
+            current = None
+            continue
+        if columns is None:
+            if len(parts) < 2:
+                raise ConllFormatError(path, number, f"expected 'token tag' (2 or more columns "
+                                                     f"separated by spaces or tabs), found {line!r}")
+            columns = len(parts)
+        elif len(parts) != columns:
+            raise ConllFormatError(path, number, f"expected {columns} columns like the lines "
+                                                 f"before, found {len(parts)}: {line!r}")
+        tag = parts[-1]
+        if not TAG_RE.match(tag):
+            raise ConllFormatError(path, number, f"tag {tag!r} is not O, B-TYPE or I-TYPE")
+        if current is None:
+            current = {"tokens": [], "tags": [], "lines": [], "doc_id": doc_id}
+            sentences.append(current)
+        current["tokens"].append(parts[0])
+        current["tags"].append(tag)
+        current["lines"].append(number)
+    return sentences, len(lines)
+
+
+def _first_iob2_violation(sentences: list[dict]) -> tuple[int, str] | None:
+    for sent in sentences:
+        previous = "O"
+        for tag, number in zip(sent["tags"], sent["lines"]):
+            if tag.startswith("I-") and previous[2:] != tag[2:]:
+                return number, (f"invalid IOB2: {tag} follows {previous}; an entity starts "
+                                f"with B-{tag[2:]}")
+            previous = tag
+    return None
+
+
+def _looks_like_iob1(sentences: list[dict]) -> bool:
+    """IOB1 uses B- only between two adjacent entities of the same type."""
+    for sent in sentences:
+        previous = "O"
+        for tag in sent["tags"]:
+            if tag.startswith("B-") and previous[2:] != tag[2:]:
+                return False
+            previous = tag
+    return True
+
+
+def iob1_to_iob2(tags: list[str]) -> list[str]:
+    """Convert one sentence's IOB1 tags to IOB2 (every entity starts with B-).
+
+    >>> iob1_to_iob2(["I-TIME", "I-TIME", "O", "I-DOSAGE", "B-DOSAGE"])
+    ['B-TIME', 'I-TIME', 'O', 'B-DOSAGE', 'B-DOSAGE']
+    """
+    out, previous = [], "O"
+    for tag in tags:
+        if tag.startswith("I-") and previous[2:] != tag[2:]:
+            tag = "B-" + tag[2:]
+        out.append(tag)
+        previous = tag
+    return out
+
+
+def read_conll(path: str | Path, labels: list[str] | None = None) -> Dataset:
+    """Read a CoNLL NER file (token first, tag last; 2 or 4 columns) into a ``Dataset``.
+
+    Handles CRLF, a UTF-8 BOM, tabs, repeated blank lines and ``-DOCSTART-`` lines (each
+    document gets a ``doc_id``; ``line`` is the sentence's first line). IOB1 input is converted
+    to IOB2 with a warning. ``labels`` fixes the label set and its order; by default it is
+    ``O`` plus ``B-``/``I-`` of each type found, types sorted.
+
+    Raises ``ConllFormatError`` ("file:line: what was expected") for a wrong column count,
+    a tag that is not O/B-X/I-X or not in ``labels``, an invalid IOB2 transition, a file that
+    is not UTF-8, or a file with no sentences.
+    """
+    path = Path(path)
+    sentences, n_lines = _parse(path)
+    if not sentences:
+        raise ConllFormatError(path, n_lines, "no sentences found; expected lines of "
+                                              "'token tag' with a blank line between sentences")
+    violation = _first_iob2_violation(sentences)
+    if violation and _looks_like_iob1(sentences):
+        warnings.warn(f"{path}: IOB1 tags found (entities start with I-); converted to IOB2",
+                      stacklevel=2)
+        for sent in sentences:
+            sent["tags"] = iob1_to_iob2(sent["tags"])
+    elif violation:
+        raise ConllFormatError(path, *violation)
+    if labels is None:
+        labels = iob2_labels(sorted({t[2:] for s in sentences for t in s["tags"] if t != "O"}))
+    allowed = set(labels)
+    for sent in sentences:
+        for tag, number in zip(sent["tags"], sent["lines"]):
+            if tag not in allowed:
+                raise ConllFormatError(path, number, f"tag {tag!r} is not in the label set "
+                                                     f"({', '.join(labels)})")
+    return Dataset.from_dict({
+        "id": [f"{path.stem}-{i}" for i in range(len(sentences))],
+        "doc_id": [s["doc_id"] for s in sentences],
+        "line": [s["lines"][0] for s in sentences],
+        "tokens": [s["tokens"] for s in sentences],
+        "ner_tags": [[labels.index(t) for t in s["tags"]] for s in sentences],
+    }, features=ner_features(labels))
+
+
+def label_names(dataset: Dataset) -> list[str]:
+    """The tag names of a NER dataset, in ClassLabel order."""
+    return dataset.features["ner_tags"].feature.names
+
+
+def tag_strings(dataset: Dataset) -> list[list[str]]:
+    """Every sentence's tags as strings (what seqeval and the writer expect)."""
+    names = label_names(dataset)
+    return [[names[i] for i in tags] for tags in dataset["ner_tags"]]
+
+
+# --------------------------------------------------------------------------- writing
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_conll(dataset: Dataset, path: str | Path, docstart: bool = True) -> Path:
+    """Write a NER dataset as 2-column CoNLL (``token TAG``), atomically.
+
+    With ``docstart`` a ``-DOCSTART- O`` line opens each document, so ``read_conll`` gives back
+    the same ``doc_id`` grouping: read → write → read is identical.
+    """
+    out, previous_doc = [], None
+    doc_ids = dataset["doc_id"] if "doc_id" in dataset.column_names else [0] * len(dataset)
+    for tokens, tags, doc in zip(dataset["tokens"], tag_strings(dataset), doc_ids):
+        if docstart and doc != previous_doc:
+            out.append("-DOCSTART- O\n\n")
+            previous_doc = doc
+        out.append("".join(f"{tok} {tag}\n" for tok, tag in zip(tokens, tags)) + "\n")
+    return atomic_write_text(path, "".join(out))
+
+
+# --------------------------------------------------------------------------- corpora
+def read_conll_dir(directory: str | Path, labels: list[str] | None = None) -> DatasetDict:
+    """Read ``train``/``dev``/``test`` files of a folder (``.conll`` or CoNLL-2003's ``.txt``)
+    into a ``DatasetDict`` with splits ``train``, ``validation``, ``test`` (those present).
+    All splits share one label set (from the training file unless ``labels`` is given)."""
+    directory = Path(directory)
+    found = {split: directory / name for split, names in SPLIT_FILES.items()
+             for name in names if (directory / name).is_file()}
+    if "train" not in found:
+        raise FileNotFoundError(f"{directory}: no train.conll or train.txt")
+    train = read_conll(found.pop("train"), labels)
+    labels = label_names(train)
+    return DatasetDict({"train": train, **{s: read_conll(p, labels) for s, p in found.items()}})
+
+
+def load_health_ner(labels: list[str] | None = None) -> DatasetDict:
+    """The course's own health-log NER corpus (``data/health_ner``), always available offline."""
+    return read_conll_dir(DATA / "health_ner", labels or iob2_labels())
+
+
+def load_conll2003(online: bool | None = None) -> tuple[DatasetDict, str]:
+    """CoNLL-2003 from the hub (parquet, no script), with the course's features.
+
+    Offline, or if the download fails, explains in one line and returns the course's own
+    corpus instead. Returns ``(dataset, description of what was loaded)``.
+    """
+    from helpers.env import check_hub
+
+    if online is None:
+        online, _ = check_hub()
+    if not online:
+        print("Offline: CoNLL-2003 comes from the Hugging Face hub, so the course's own "
+              "health-log corpus (data/health_ner) is used instead.")
+        return load_health_ner(), "health_ner (offline fallback)"
+    try:
+        from datasets import load_dataset
+
+        hub = load_dataset(CONLL2003_HUB_ID, revision=CONLL2003_REVISION)
+    except Exception as err:  # the hub answered, but not with the data set
+        print(f"CoNLL-2003 could not be loaded from the hub ({type(err).__name__}: "
+              f"{str(err)[:120]}); using the course's health-log corpus instead.")
+        return load_health_ner(), "health_ner (fallback)"
+    return _from_hub(hub), f"{CONLL2003_HUB_ID}@{CONLL2003_REVISION}"
+
+
+def _from_hub(hub: DatasetDict) -> DatasetDict:
+    """Map a hub NER DatasetDict (tokens, ner_tags ClassLabel) to the course's features.
+    The hub copy has no document boundaries, so ``doc_id`` is -1 (unknown)."""
+    labels = hub["train"].features["ner_tags"].feature.names
+    features = ner_features(labels)
+    return DatasetDict({
+        split: ds.map(lambda ex, i: {"id": f"{split}-{i}", "doc_id": -1, "line": -1},
+                      with_indices=True, remove_columns=[c for c in ds.column_names
+                                                         if c not in ("tokens", "ner_tags")],
+                      features=features)
+        for split, ds in hub.items()})
+
+
+# --------------------------------------------------------------------------- splits and leakage
+def split_by_document(dataset: Dataset, fractions=(0.7, 0.15, 0.15), seed: int = 13
+                      ) -> DatasetDict:
+    """Split whole documents (never sentences of one log across splits) into train/validation/test."""
+    docs = sorted(set(dataset["doc_id"]))
+    random.Random(seed).shuffle(docs)
+    cut1 = round(len(docs) * fractions[0])
+    cut2 = cut1 + round(len(docs) * fractions[1])
+    parts = {"train": set(docs[:cut1]), "validation": set(docs[cut1:cut2]),
+             "test": set(docs[cut2:])}
+    return DatasetDict({name: dataset.filter(lambda ex, keep=keep: ex["doc_id"] in keep)
+                        for name, keep in parts.items()})
+
+
+def _shingles(tokens: list[str], n: int = 3) -> frozenset:
+    words = [t.lower() for t in tokens]
+    if len(words) < n:
+        return frozenset([tuple(words)])
+    return frozenset(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
+
+
+def find_leakage(splits: DatasetDict, threshold: float = 0.8) -> list[dict]:
+    """Pairs of sentences in different splits that are identical or near-duplicates.
+
+    Near-duplicate: Jaccard similarity of lower-cased word 3-gram sets ≥ ``threshold``.
+    Candidate pairs come from an inverted index of 3-grams, so this is fast on real corpora.
+    Returns ``[{split_a, index_a, split_b, index_b, similarity, text_a, text_b}]``.
+    """
+    entries = [(name, i, _shingles(toks)) for name, ds in splits.items()
+               for i, toks in enumerate(ds["tokens"])]
+    index: dict = defaultdict(list)
+    for k, (_, _, grams) in enumerate(entries):
+        for gram in grams:
+            index[gram].append(k)
+    found, seen = [], set()
+    for k, (name, i, grams) in enumerate(entries):
+        candidates = Counter(j for g in grams for j in index[g] if j > k
+                             and entries[j][0] != name)
+        for j, shared in candidates.items():
+            other = entries[j]
+            similarity = shared / len(grams | other[2])
+            if similarity >= threshold and (k, j) not in seen:
+                seen.add((k, j))
+                found.append({"split_a": name, "index_a": i, "split_b": other[0],
+                              "index_b": other[1], "similarity": round(similarity, 3),
+                              "text_a": " ".join(splits[name][i]["tokens"]),
+                              "text_b": " ".join(splits[other[0]][other[1]]["tokens"])})
+    return found
+
+
+def check_iob2(dataset: Dataset) -> list[str]:
+    """Problems in a NER dataset's tags (invalid I- transitions, empty sentences); [] if clean."""
+    problems = []
+    for row, (tokens, tags) in enumerate(zip(dataset["tokens"], tag_strings(dataset))):
+        if not tokens:
+            problems.append(f"sentence {row}: empty")
+        previous = "O"
+        for position, tag in enumerate(tags):
+            if tag.startswith("I-") and previous[2:] != tag[2:]:
+                problems.append(f"sentence {row}, token {position} ({tokens[position]!r}): "
+                                f"{tag} follows {previous}")
+            previous = tag
+    return problems
+
+
+def corpus_stats(splits: DatasetDict) -> "pd.DataFrame":
+    """Documents, sentences, tokens and entities per type for each split (the datasheet's table)."""
+    import pandas as pd
+
+    table = {}
+    for name, ds in splits.items():
+        spans = [entity_spans(tags) for tags in tag_strings(ds)]
+        kinds = Counter(kind for sent in spans for kind, _, _ in sent)
+        types = [label[2:] for label in label_names(ds) if label.startswith("B-")]
+        table[name] = {"documents": len(set(ds["doc_id"])), "sentences": len(ds),
+                       "tokens": sum(map(len, ds["tokens"])),
+                       "sentences with no entity": sum(1 for s in spans if not s),
+                       **{kind: kinds[kind] for kind in types},
+                       "all entities": sum(kinds.values())}
+    return pd.DataFrame(table)
+
+
+# --------------------------------------------------------------------------- augmentation
+def entity_spans(tags: list[str]) -> list[tuple[str, int, int]]:
+    """``(type, start, end)`` spans of an IOB2 tag list, ``end`` exclusive.
+
+    >>> entity_spans(["O", "B-DOSAGE", "I-DOSAGE", "B-MEDICATION"])
+    [('DOSAGE', 1, 3), ('MEDICATION', 3, 4)]
+    """
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    return [(kind, start, end + 1) for kind, start, end in get_entities(list(tags))]
+
+
+def augment_entity_swap(dataset: Dataset, p: float = 0.5, seed: int = 0) -> Dataset:
+    """Replace each entity, with probability ``p``, by another surface form of the same type
+    seen in ``dataset`` (e.g. one medication name by another). Tags follow the new length."""
+    names = label_names(dataset)
+    pool: dict = defaultdict(set)
+    for tokens, tags in zip(dataset["tokens"], tag_strings(dataset)):
+        for kind, s, e in entity_spans(tags):
+            pool[kind].add(tuple(tokens[s:e]))
+    pool = {k: sorted(v) for k, v in pool.items()}
+    rng = random.Random(seed)
+
+    def swap(example):
+        tags = [names[i] for i in example["ner_tags"]]
+        tokens, new_tokens, new_tags, last = example["tokens"], [], [], 0
+        for kind, s, e in entity_spans(tags):
+            new_tokens += tokens[last:s]
+            new_tags += tags[last:s]
+            surface = list(rng.choice(pool[kind])) if rng.random() < p else tokens[s:e]
+            new_tokens += surface
+            new_tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(surface) - 1)
+            last = e
+        new_tokens += tokens[last:]
+        new_tags += tags[last:]
+        return {"tokens": new_tokens, "ner_tags": [names.index(t) for t in new_tags]}
+
+    return dataset.map(swap)
+
+
+# Everyday words in health logs and interchangeable alternatives (only words tagged O change).
+SYNONYMS = {
+    "took": ["had", "taken"], "bad": ["awful", "terrible"], "really": ["very", "so"],
+    "feeling": ["feel"], "started": ["began"], "better": ["improved"],
+    "worse": ["worsening"], "after": ["following"], "still": ["yet"],
+    "again": ["once more"], "pretty": ["quite", "rather"],
+}
+
+
+def augment_synonyms(dataset: Dataset, p: float = 0.3, seed: int = 0,
+                     synonyms: dict | None = None) -> Dataset:
+    """Replace words outside entities by a synonym with probability ``p`` (multi-word
+    synonyms become several ``O`` tokens). Entities are never touched."""
+    synonyms = synonyms or SYNONYMS
+    o_id = label_names(dataset).index("O")
+    rng = random.Random(seed)
+
+    def replace(example):
+        tokens, tags = [], []
+        for token, tag in zip(example["tokens"], example["ner_tags"]):
+            options = synonyms.get(token.lower())
+            if tag == o_id and options and rng.random() < p:
+                words = rng.choice(options).split()
+                tokens += words
+                tags += [o_id] * len(words)
+            else:
+                tokens.append(token)
+                tags.append(tag)
+        return {"tokens": tokens, "ner_tags": tags}
+
+    return dataset.map(replace)
