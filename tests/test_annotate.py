@@ -176,9 +176,11 @@ def test_widget_builds_and_drives_the_session(tmp_path):
 def test_rules_tag_doses_times_and_lexicon_entries():
     rules = RuleLabeller({"MEDICATION": [("ibuprofen",)], "BODY_PART": [("left", "eye")]})
     tokens = "sharp pain behind my Left eye since Tuesday , took 400 mg Ibuprofen twice".split()
-    assert rules(tokens) == ["O", "O", "O", "O", "B-BODY_PART", "I-BODY_PART", "B-TIME",
-                             "I-TIME", "O", "O", "B-DOSAGE", "I-DOSAGE", "B-MEDICATION",
+    # the guideline keeps a leading "since" outside TIME
+    assert rules(tokens) == ["O", "O", "O", "O", "B-BODY_PART", "I-BODY_PART", "O",
+                             "B-TIME", "O", "O", "B-DOSAGE", "I-DOSAGE", "B-MEDICATION",
                              "B-TIME"]
+    assert rules("for a week".split()) == ["O", "B-TIME", "I-TIME"]
     assert rules(["400mg", "every", "4", "hours"]) == ["B-DOSAGE", "B-TIME", "I-TIME", "I-TIME"]
 
 
