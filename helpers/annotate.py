@@ -277,12 +277,12 @@ WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 DEFAULT_PATTERNS = {
     "DOSAGE": [rf"\b{NUMBER}\s?(?:x\s?)?(?:\d+\s?)?{DOSE_UNITS}\b", r"\bx\s?\d\b"],
     "TIME": [
-        rf"\b(?:the )?(?:last |past |next )?{COUNT} ?(?:minutes?|mins?|hours?|hrs?|days?|"
-        r"nights?|weeks?|wks?|months?)(?: ago)?\b",
         r"\b(?:once|twice|three times|\d+ times|\d+x) (?:a|per|each) (?:day|night|week)\b",
         r"\bevery (?:\d+(?:\s?-\s?\d+)? ?(?:hours?|hrs?|h)|couple of hours|few hours|"
         r"morning|night|evening|day)\b",
         r"\b\d{1,2}(?::\d\d)? ?(?:am|pm)\b",
+        rf"\b(?:the )?(?:last |past |next )?{COUNT} ?(?:minutes?|mins?|hours?|hrs?|days?|"
+        r"nights?|weeks?|wks?|months?)(?: ago)?\b",
         r"\b(?:this|yesterday|tomorrow|in the) (?:morning|afternoon|evening)\b",
         rf"\b(?:last night|yesterday|today|tonight|overnight|all day|all night|the weekend|"
         rf"lunchtime|bedtime|{WEEKDAY}(?: night| morning)?)\b",
