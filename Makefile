@@ -11,7 +11,7 @@ TORCH_VERSION ?= 2.13.0
 # Elsewhere, a CPU-only torch: make TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_PIP_ARGS ?=
 # Nothing in the tests may reach the Hugging Face hub: the offline paths are what CI checks.
-TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 COURSE_PROFILE=smoke MPLBACKEND=Agg
+TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 COURSE_PROFILE=smoke
 
 .PHONY: course test unit notebooks lab install strip lock clean
 
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 course: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m helpers.course run
+	$(PY) -m helpers.course run
 
 test: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests notebooks \

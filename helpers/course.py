@@ -145,7 +145,7 @@ PLAN = [
     ("03_tokenization_alignment", "WordPiece, word_ids, label alignment",
      ("data/health_ner", "data/health_ner"), None, 0),
     ("04_finetune_ner", "fine-tune BERT for NER", ("CoNLL-2003 (hub)", "data/health_ner"),
-     (14041, 1050), 1),
+     (14041, 1260), 1),
     ("05_evaluate_ner", "strict/lenient/token metrics, error analysis, demo",
      ("CoNLL-2003 (hub)", "data/health_ner"), None, 0),
     ("06_text_classification", "app-feedback triage; full vs frozen vs LoRA",

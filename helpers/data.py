@@ -319,10 +319,13 @@ def split_by_document(dataset: Dataset, fractions=(0.7, 0.15, 0.15), seed: int =
     random.Random(seed).shuffle(docs)
     cut1 = round(len(docs) * fractions[0])
     cut2 = cut1 + round(len(docs) * fractions[1])
-    parts = {"train": set(docs[:cut1]), "validation": set(docs[cut1:cut2]),
-             "test": set(docs[cut2:])}
-    return DatasetDict({name: dataset.filter(lambda ex, keep=keep: ex["doc_id"] in keep)
-                        for name, keep in parts.items()})
+    split_of = {doc: ("train" if k < cut1 else "validation" if k < cut2 else "test")
+                for k, doc in enumerate(docs)}
+    rows: dict = defaultdict(list)
+    for i, doc in enumerate(dataset["doc_id"]):
+        rows[split_of[doc]].append(i)
+    return DatasetDict({name: dataset.select(rows[name])
+                        for name in ("train", "validation", "test")})
 
 
 def _shingles(tokens: list[str], n: int = 3) -> frozenset:
