@@ -298,6 +298,14 @@ def load_conll2003(online: bool | None = None) -> tuple[DatasetDict, str]:
     return _from_hub(hub), f"{CONLL2003_HUB_ID}@{CONLL2003_REVISION}"
 
 
+def course_ner_data(cfg) -> tuple[DatasetDict, str]:
+    """The NER data a notebook uses here: CoNLL-2003 when online (except in the ``smoke``
+    profile), else the course's health-log corpus. ``cfg`` is ``env.setup()``'s result."""
+    if cfg.online and cfg.profile.name != "smoke":
+        return load_conll2003(online=True)
+    return load_health_ner(), "health_ner (the course's corpus)"
+
+
 def _from_hub(hub: DatasetDict) -> DatasetDict:
     """Map a hub NER DatasetDict (tokens, ner_tags ClassLabel) to the course's features.
     The hub copy has no document boundaries, so ``doc_id`` is -1 (unknown)."""

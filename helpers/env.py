@@ -14,6 +14,7 @@ import os
 import socket
 import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -49,7 +50,7 @@ class Profile:
 
 _PROFILE_TABLE = {
     # CI and quick checks: a small real run that must still learn (asserted in the notebooks).
-    "smoke": dict(model=BUNDLED_MODEL, train_limit=400, eval_limit=200, epochs=3,
+    "smoke": dict(model=BUNDLED_MODEL, train_limit=400, eval_limit=None, epochs=3,
                   batch_size=16, max_length=128),
     # A laptop without a GPU: the whole course corpus, CoNLL-2003 subsampled.
     "cpu": dict(model=DEFAULT_MODEL, train_limit=4000, eval_limit=1000, epochs=3,
@@ -403,6 +404,22 @@ def setup(profile: str | None = None, seed: int = 42, quiet: bool = False) -> Co
     return cfg
 
 
+@contextmanager
+def quiet_transformers():
+    """Silence transformers' warnings and progress bars for expected, routine steps (loading a
+    checkpoint into a new task head, writing shards); restore them afterwards."""
+    from transformers.utils import logging
+
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        logging.enable_progress_bar()
+
+
 # --------------------------------------------------------------------------- checks for 00_setup
 class SetupError(RuntimeError):
     """Something in the environment would break a later notebook; the message says the fix."""
@@ -472,16 +489,10 @@ def measure_train_speed(model_path: str, device: str = "cpu", precision: str = "
     import time
 
     import torch
-    from transformers import AutoModelForTokenClassification, logging
+    from transformers import AutoModelForTokenClassification
 
-    verbosity = logging.get_verbosity()
-    logging.set_verbosity_error()  # the freshly initialised classifier head is expected
-    logging.disable_progress_bar()
-    try:
+    with quiet_transformers():  # the freshly initialised classifier head is expected
         model = AutoModelForTokenClassification.from_pretrained(model_path, num_labels=num_labels)
-    finally:
-        logging.set_verbosity(verbosity)
-        logging.enable_progress_bar()
     model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
     vocab = model.config.vocab_size

@@ -27,3 +27,157 @@ def entity_scores(gold: list[list[str]], pred: list[list[str]], mode: str = "str
     table = table.rename(columns={"f1-score": "f1"})
     table["support"] = table["support"].astype(int)
     return table
+
+
+def predict_tags(model, tokenized, collator, label_names: list[str], batch_size: int = 64,
+                 word_counts: list[int] | None = None) -> list[list[str]]:
+    """Word-level predicted tags for a tokenised NER dataset (with aligned ``labels``).
+
+    Batches are formed from sequences of similar length (less padding), run without
+    gradients, and the prediction at each labelled position (a word's first piece) is kept.
+    Words cut off by truncation are predicted ``O`` when ``word_counts`` is given.
+    """
+    import torch
+
+    device = next(model.parameters()).device
+    model.eval()
+    order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]["input_ids"]))
+    results: list = [None] * len(tokenized)
+    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16,
+                                                enabled=use_bf16):
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            batch = collator([tokenized[i] for i in rows])
+            labels = batch.pop("labels")
+            logits = model(**{k: v.to(device) for k, v in batch.items()}).logits
+            predicted = logits.argmax(dim=-1).cpu()
+            for row, pred, gold in zip(rows, predicted, labels):
+                keep = gold != -100
+                results[row] = [label_names[i] for i in pred[keep].tolist()]
+    if word_counts is not None:
+        results = [tags + ["O"] * (n - len(tags)) for tags, n in zip(results, word_counts)]
+    return results
+
+
+def token_report(gold: list[list[str]], pred: list[list[str]]) -> pd.DataFrame:
+    """The source articles' report: per *token* tag, O included (sklearn). Shown to explain why
+    its "F1" flatters: most tokens are O, and a half-found entity still earns token credit."""
+    from sklearn.metrics import classification_report as token_classification_report
+
+    flat_gold = [t for sent in gold for t in sent]
+    flat_pred = [t for sent in pred for t in sent]
+    report = token_classification_report(flat_gold, flat_pred, output_dict=True, zero_division=0)
+    table = pd.DataFrame({k: v for k, v in report.items() if k != "accuracy"}).T
+    table = table.rename(columns={"f1-score": "f1"})
+    table["support"] = table["support"].astype(int)
+    return table
+
+
+def three_views(gold: list[list[str]], pred: list[list[str]]) -> pd.DataFrame:
+    """Strict entity F1, lenient entity F1 and the articles' token-level "F1" side by side."""
+    strict = entity_scores(gold, pred, "strict").loc["overall"]
+    lenient = entity_scores(gold, pred, "lenient").loc["overall"]
+    tokens = token_report(gold, pred)
+    return pd.DataFrame({
+        "strict entity (seqeval, IOB2)": strict[["precision", "recall", "f1"]],
+        "lenient entity (seqeval default)": lenient[["precision", "recall", "f1"]],
+        "token-level incl. O (articles)": tokens.loc["weighted avg", ["precision", "recall", "f1"]],
+    }).T
+
+
+def token_confusion(gold: list[list[str]], pred: list[list[str]], by_type: bool = True
+                    ) -> pd.DataFrame:
+    """Token confusion counts (rows gold, columns predicted); ``by_type`` merges B-/I-."""
+    from sklearn.metrics import confusion_matrix
+
+    def strip(tag):
+        return tag[2:] if by_type and tag != "O" else tag
+
+    flat_gold = [strip(t) for sent in gold for t in sent]
+    flat_pred = [strip(t) for sent in pred for t in sent]
+    labels = sorted(set(flat_gold) | set(flat_pred), key=lambda t: (t == "O", t))
+    return pd.DataFrame(confusion_matrix(flat_gold, flat_pred, labels=labels),
+                        index=pd.Index(labels, name="gold"), columns=pd.Index(labels, name="predicted"))
+
+
+def plot_confusion(matrix: pd.DataFrame, ax=None, normalise: bool = True):
+    """Heat map of ``token_confusion``; rows normalised to recall by default."""
+    import matplotlib.pyplot as plt
+
+    values = matrix.div(matrix.sum(axis=1), axis=0).fillna(0) if normalise else matrix
+    ax = ax or plt.subplots(figsize=(5, 4))[1]
+    image = ax.imshow(values.to_numpy(), cmap="Blues", vmin=0)
+    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=45, ha="right")
+    ax.set_yticks(range(len(matrix.index)), matrix.index)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    for (i, j), v in pd.DataFrame(values.to_numpy()).stack().items():
+        ax.text(j, i, f"{v:.2f}" if normalise else int(v), ha="center", va="center",
+                color="white" if v > values.to_numpy().max() / 2 else "black", fontsize=8)
+    ax.figure.colorbar(image, ax=ax)
+    return ax
+
+
+ERROR_KINDS = ("boundary", "type", "boundary+type", "missed", "spurious")
+
+
+def error_analysis(gold: list[list[str]], pred: list[list[str]], tokens: list[list[str]]
+                   ) -> pd.DataFrame:
+    """Every entity error, sorted into a bucket (the view of the NLP-with-Transformers book,
+    made exhaustive):
+
+    * ``boundary``: same type, overlapping span, different edges;
+    * ``type``: same span, other type; ``boundary+type``: overlapping, both differ;
+    * ``missed``: a gold entity no prediction overlaps; ``spurious``: a prediction no gold
+      entity overlaps.
+
+    One row per error with the sentence index, the gold and predicted spans and the text.
+    """
+    from helpers.data import entity_spans
+
+    rows = []
+    for index, (g_tags, p_tags, words) in enumerate(zip(gold, pred, tokens)):
+        g_spans, p_spans = set(entity_spans(g_tags)), set(entity_spans(p_tags))
+        exact = g_spans & p_spans
+        used = set()
+
+        def text(span):
+            return " ".join(words[span[1]:span[2]])
+
+        for g in sorted(g_spans - exact, key=lambda s: s[1]):
+            overlapping = [p for p in p_spans - exact if p[1] < g[2] and g[1] < p[2]]
+            if not overlapping:
+                rows.append((index, "missed", g, None))
+                continue
+            for p in overlapping:
+                used.add(p)
+                same_edges, same_type = (p[1], p[2]) == (g[1], g[2]), p[0] == g[0]
+                kind = "type" if same_edges else ("boundary" if same_type else "boundary+type")
+                rows.append((index, kind, g, p))
+        for p in sorted(p_spans - exact - used, key=lambda s: s[1]):
+            rows.append((index, "spurious", None, p))
+    return pd.DataFrame([{
+        "sentence": i, "error": kind,
+        "gold": f"[{' '.join(tokens[i][g[1]:g[2]])}|{g[0]}]" if g else "",
+        "predicted": f"[{' '.join(tokens[i][p[1]:p[2]])}|{p[0]}]" if p else "",
+        "text": " ".join(tokens[i])} for i, kind, g, p in rows],
+        columns=["sentence", "error", "gold", "predicted", "text"])
+
+
+def predict_dataset(model_dir, dataset, max_length: int = 128, batch_size: int = 64,
+                    context: bool = False) -> list[list[str]]:
+    """Word-level predicted tags of a saved model for a NER ``Dataset`` (tokens, ner_tags)."""
+    from transformers import (AutoModelForTokenClassification, AutoTokenizer,
+                              DataCollatorForTokenClassification)
+
+    from helpers.align import tokenize_and_align
+    from helpers.env import pick_device, quiet_transformers
+
+    with quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        model = AutoModelForTokenClassification.from_pretrained(model_dir).to(pick_device())
+    tokenized, _ = tokenize_and_align(dataset, tokenizer, max_length, context=context)
+    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    return predict_tags(model, tokenized, DataCollatorForTokenClassification(tokenizer), names,
+                        batch_size, word_counts=[len(t) for t in dataset["tokens"]])

@@ -17,6 +17,7 @@ Checkers are registered with ``@register`` below, grouped by notebook.
 from __future__ import annotations
 
 import html
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -325,3 +326,197 @@ def check_agreement(answer: Any, gold: list, tokens: list) -> str | None:
         return None
     shown = "; ".join(_disagreements(answer, gold, tokens)[:4])
     return f"entity F1 {f1:.2f} with gold (aim for 0.8). Differences: {shown}"
+
+
+# =========================================================================== 03_tokenization_alignment
+def _aligned(word_ids: list, word_labels: list) -> list:
+    out, previous = [], None
+    for word in word_ids:
+        out.append(-100 if word is None or word == previous else word_labels[word])
+        previous = word
+    return out
+
+
+@register(
+    "03.align_labels",
+    solution_code=("labels, previous = [], None\n"
+                   "for word in word_ids:\n"
+                   "    labels.append(-100 if word is None or word == previous else word_labels[word])\n"
+                   "    previous = word"),
+    reference=_aligned,
+    example={"word_ids": [None, 0, 1, 1, 1, 1, 2, None],
+             "word_labels": ["O", "B-MEDICATION", "B-TIME"]},
+    wrong=[lambda word_ids, word_labels: [word_labels[w] if w is not None else "O"
+                                          for w in word_ids],
+           lambda word_ids, word_labels: [word_labels[w] if w is not None else -100
+                                          for w in word_ids],
+           lambda word_ids, word_labels: (list(word_labels) + ["O"] * len(word_ids))[
+               :len(word_ids)]],
+)
+def check_align_labels(answer: Any, word_ids: list, word_labels: list) -> str | None:
+    """One label per token: the word's label on its first piece, -100 elsewhere."""
+    expected = _aligned(word_ids, word_labels)
+    if not isinstance(answer, list) or len(answer) != len(word_ids):
+        return f"expected a list with one entry per token ({len(word_ids)})"
+    if answer == expected:
+        return None
+    for position, (got, want, word) in enumerate(zip(answer, expected, word_ids)):
+        if got == want:
+            continue
+        if word is None:
+            return (f"position {position} is a special token ([CLS]/[SEP]): it belongs to no "
+                    "word, so -100")
+        if want == -100:
+            return (f"position {position} is a later piece of word {word}: only the first piece "
+                    "carries the label, the others get -100 so each word counts once")
+        return (f"position {position} starts word {word}, whose label is {want!r}, not {got!r}; "
+                "labels follow word_ids, not positions")
+    return "not quite"
+
+
+def _padding_share(lengths: list, pad_to: int = 128) -> float:
+    return 1 - sum(lengths) / (pad_to * len(lengths))
+
+
+@register(
+    "03.padding_share",
+    solution_code="share = 1 - sum(lengths) / (128 * len(lengths))",
+    reference=_padding_share,
+    example={"lengths": [14, 22, 9, 31]},
+    wrong=[lambda lengths: 100 * (1 - sum(lengths) / (128 * len(lengths))),
+           lambda lengths: sum(lengths) / (128 * len(lengths)),
+           lambda lengths: 1 - max(lengths) / 128],
+)
+def check_padding_share(answer: Any, lengths: list, pad_to: int = 128) -> str | None:
+    """The share (0..1) of token positions that are padding when every sequence is padded to 128."""
+    expected = _padding_share(lengths, pad_to)
+    if not isinstance(answer, (int, float)):
+        return "expected a number between 0 and 1"
+    if _close(answer, expected, 0.001):
+        return None
+    if _close(answer, 100 * expected, 0.001):
+        return "that is a percentage; give a share between 0 and 1"
+    if _close(answer, 1 - expected, 0.001):
+        return "that is the share of real tokens; padding is the rest"
+    if _close(answer, 1 - max(lengths) / pad_to, 0.001):
+        return "count every sequence's padding, not only the longest one's"
+    return f"positions computed: {pad_to} x {len(lengths)}; real tokens: sum(lengths)"
+
+
+# =========================================================================== 04_finetune_ner
+def _steps_per_epoch(sentences: int, batch_size: int, grad_accum: int) -> int:
+    return math.ceil(math.ceil(sentences / batch_size) / grad_accum)
+
+
+@register(
+    "04.steps_per_epoch",
+    solution_code="steps = math.ceil(math.ceil(1260 / 16) / 4)  # batches, then updates",
+    reference=_steps_per_epoch,
+    example={"sentences": 1260, "batch_size": 16, "grad_accum": 4},
+    wrong=[lambda sentences, batch_size, grad_accum: sentences // batch_size // grad_accum,
+           lambda sentences, batch_size, grad_accum: math.ceil(sentences / batch_size),
+           lambda sentences, batch_size, grad_accum: sentences / (batch_size * grad_accum)],
+)
+def check_steps_per_epoch(answer: Any, sentences: int, batch_size: int, grad_accum: int
+                          ) -> str | None:
+    """Optimizer updates in one epoch with gradient accumulation."""
+    expected = _steps_per_epoch(sentences, batch_size, grad_accum)
+    if answer == expected and isinstance(answer, int):
+        return None
+    if answer == math.ceil(sentences / batch_size):
+        return "that counts batches; with accumulation the optimizer updates once every " \
+               f"{grad_accum} batches"
+    if isinstance(answer, float) and not answer.is_integer():
+        return "updates are whole steps: the last, smaller batch still makes a step (round up)"
+    if answer == sentences // batch_size // grad_accum:
+        return "rounding down drops the last partial batch; the loop still trains on it"
+    return f"batches = ceil({sentences} / {batch_size}); updates = ceil(batches / {grad_accum})"
+
+
+def _early_stop(dev_f1: list, patience: int) -> tuple[int, int]:
+    best, best_epoch, bad = -1.0, 0, 0
+    for epoch, f1 in enumerate(dev_f1, start=1):
+        if f1 > best:
+            best, best_epoch, bad = f1, epoch, 0
+        else:
+            bad += 1
+            if bad >= patience:
+                return epoch, best_epoch
+    return len(dev_f1), best_epoch
+
+
+@register(
+    "04.early_stopping",
+    solution_code="answer = (5, 3)  # epochs 4 and 5 do not beat 0.84; stop after 5, keep 3",
+    reference=_early_stop,
+    example={"dev_f1": [0.61, 0.79, 0.84, 0.83, 0.84, 0.86], "patience": 2},
+    wrong=[lambda dev_f1, patience: (len(dev_f1), dev_f1.index(max(dev_f1)) + 1),
+           lambda dev_f1, patience: (5, 5), lambda dev_f1, patience: (4, 3)],
+)
+def check_early_stopping(answer: Any, dev_f1: list, patience: int) -> str | None:
+    """(epoch after which training stops, epoch whose checkpoint is kept)."""
+    stop, best = _early_stop(dev_f1, patience)
+    if not (isinstance(answer, tuple) and len(answer) == 2):
+        return "expected a pair: (stopping epoch, kept epoch)"
+    if answer == (stop, best):
+        return None
+    if answer[0] == len(dev_f1):
+        return f"training stops before epoch {len(dev_f1)}: count epochs without a new best"
+    if answer[1] != best:
+        return (f"the kept checkpoint is the best dev score so far; a tie ({dev_f1[best - 1]}) is "
+                "not an improvement")
+    return f"after {patience} epochs in a row without a new best, training stops"
+
+
+# =========================================================================== 05_evaluate_ner
+@register(
+    "05.error_kind",
+    solution_code="kinds = ['boundary', 'type', 'missed', 'spurious']",
+    reference=lambda: ["boundary", "type", "missed", "spurious"],
+    example={},
+    wrong=[lambda: ["type", "boundary", "missed", "spurious"],
+           lambda: ["boundary", "type", "spurious", "missed"], lambda: "boundary"],
+)
+def check_error_kind(answer: Any) -> str | None:
+    """Bucket four predictions (see the notebook) into boundary / type / missed / spurious."""
+    expected = ["boundary", "type", "missed", "spurious"]
+    why = ["gold [sharp pain|SYMPTOM], predicted [pain|SYMPTOM]: same type, other edges",
+           "gold [Advil|MEDICATION], predicted [Advil|SYMPTOM]: same edges, other type",
+           "gold [this morning|TIME], nothing predicted there",
+           "predicted [bed|BODY_PART] where gold has no entity"]
+    if not isinstance(answer, list) or len(answer) != 4:
+        return "expected a list of four kinds, one per case"
+    for i, (got, want) in enumerate(zip(answer, expected)):
+        if got != want:
+            return f"case {i + 1}: {why[i]}, so {want!r}, not {got!r}"
+    return None
+
+
+def _strict_f1(gold: list, pred: list) -> float:
+    from helpers.evaluate import entity_scores
+
+    return float(entity_scores(gold, pred).loc["overall", "f1"])
+
+
+@register(
+    "05.strict_f1",
+    solution_code=("# gold has 2 entities, the prediction 2; only [ibuprofen] matches exactly\n"
+                   "f1 = 0.5  # precision 1/2, recall 1/2"),
+    reference=_strict_f1,
+    example={"gold": [["B-DOSAGE", "I-DOSAGE", "B-MEDICATION"]],
+             "pred": [["B-DOSAGE", "O", "B-MEDICATION"]]},
+    wrong=[lambda gold, pred: 2 / 3, lambda gold, pred: 1.0, lambda gold, pred: 50],
+)
+def check_strict_f1(answer: Any, gold: list, pred: list) -> str | None:
+    """Strict entity F1 of a prediction, by hand."""
+    expected = _strict_f1(gold, pred)
+    if not isinstance(answer, (int, float)):
+        return "expected a number between 0 and 1"
+    if _close(answer, expected, 0.01):
+        return None
+    if _close(answer, 100 * expected, 0.01):
+        return "that is a percentage; give F1 between 0 and 1"
+    tokens_right = sum(g == p for gs, ps in zip(gold, pred) for g, p in zip(gs, ps))
+    if _close(answer, tokens_right / sum(map(len, gold)), 0.01):
+        return "that is token accuracy; strict F1 counts whole entities with exact edges"
+    return "count entities: precision = exact matches / predicted, recall = exact matches / gold"

@@ -15,15 +15,26 @@ def tiny_bert(tmp_path_factory) -> str:
     """A tiny randomly initialised BERT (2 layers, 32 wide) saved as safetensors, for unit
     tests only: it loads in milliseconds and learns nothing useful. Uses the bundled
     MiniLM's real WordPiece tokenizer."""
-    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+    from transformers import AutoTokenizer, BertConfig, BertModel
 
     from helpers.env import bundled_model_path
 
     path = tmp_path_factory.mktemp("tiny-bert")
     tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
-                        num_labels=3)
-    BertForTokenClassification(config).save_pretrained(path)  # safetensors by default
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(path)  # safetensors by default; heads are added per task
     tokenizer.save_pretrained(path)
     return str(path)
+
+
+@pytest.fixture
+def tiny_ner(tmp_path):
+    """Small CoNLL train/dev/test files cut from the course corpus (60/30/30 sentences)."""
+    from helpers.data import load_health_ner, write_conll
+
+    corpus = load_health_ner()
+    paths = {}
+    for split, n in (("train", 60), ("validation", 30), ("test", 30)):
+        paths[split] = write_conll(corpus[split].select(range(n)), tmp_path / f"{split}.conll")
+    return paths

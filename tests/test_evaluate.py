@@ -26,3 +26,49 @@ def test_per_type_rows_and_support():
 def test_mismatched_lengths_are_an_error():
     with pytest.raises(ValueError, match="same tag counts"):
         entity_scores([["O", "O"]], [["O"]])
+
+
+def test_token_report_counts_o_and_flatters():
+    from helpers.evaluate import three_views, token_report
+
+    gold = [["O"] * 8 + ["B-TIME", "I-TIME"]]
+    pred = [["O"] * 8 + ["B-TIME", "O"]]  # half the entity: wrong under strict scoring
+    report = token_report(gold, pred)
+    assert report.loc["O", "support"] == 8 and report.loc["O", "recall"] == 1.0
+    views = three_views(gold, pred)
+    assert views.loc["strict entity (seqeval, IOB2)", "f1"] == 0.0
+    assert views.loc["token-level incl. O (articles)", "f1"] > 0.8
+
+
+def test_token_confusion_merges_b_and_i():
+    from helpers.evaluate import token_confusion
+
+    matrix = token_confusion([["B-TIME", "I-TIME", "O"]], [["B-TIME", "O", "B-DOSAGE"]])
+    assert matrix.loc["TIME", "TIME"] == 1 and matrix.loc["TIME", "O"] == 1
+    assert matrix.loc["O", "DOSAGE"] == 1 and list(matrix.index)[-1] == "O"
+
+
+def test_error_analysis_buckets_every_error():
+    from helpers.evaluate import error_analysis
+
+    gold = [["B-SYMPTOM", "I-SYMPTOM", "O", "B-TIME", "O", "B-DOSAGE"],
+            ["B-MEDICATION", "O"], ["B-TIME", "I-TIME"]]
+    pred = [["B-SYMPTOM", "O", "O", "B-DOSAGE", "B-TIME", "O"],
+            ["O", "B-SYMPTOM"], ["B-SYMPTOM", "O"]]
+    tokens = [list("abcdef"), list("gh"), list("ij")]
+    errors = error_analysis(gold, pred, tokens)
+    assert list(errors["error"]) == ["boundary", "type", "missed", "spurious", "missed",
+                                     "spurious", "boundary+type"]
+    assert errors.iloc[0]["gold"] == "[a b|SYMPTOM]" and errors.iloc[0]["predicted"] == "[a|SYMPTOM]"
+    assert error_analysis(gold, gold, tokens).empty
+
+
+def test_plot_confusion_draws(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.evaluate import plot_confusion, token_confusion
+
+    ax = plot_confusion(token_confusion([["B-TIME", "O"]], [["B-TIME", "B-TIME"]]))
+    ax.figure.savefig(tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 0

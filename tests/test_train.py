@@ -1,0 +1,144 @@
+"""helpers/train.py: the loop on a tiny BERT: history, checkpoints, reproducibility, resume,
+clear stops, and the CLI's JSON line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers import data, train
+from helpers.train import TrainConfig, TrainingStopped
+
+
+def splits(paths):
+    labels = data.iob2_labels()
+    return {name: data.read_conll(path, labels) for name, path in paths.items()}
+
+
+def config(tiny_bert, tmp_path, **changes):
+    base = dict(model=tiny_bert, output_dir=str(tmp_path / "run"), epochs=2, lr=5e-4,
+                batch_size=8, eval_batch_size=16, max_length=64, log_every=2, patience=5)
+    base.update(changes)
+    return TrainConfig(**base)
+
+
+def test_train_ner_history_and_checkpoint(tiny_bert, tiny_ner, tmp_path):
+    result = train.train_ner(config(tiny_bert, tmp_path), splits(tiny_ner))
+    history = result["history"]
+    assert [row["epoch"] for row in history["epochs"]] == [1, 2]
+    for key in ("train_loss", "f1", "samples_per_second", "peak_memory_mb", "seconds"):
+        assert key in history["epochs"][0]
+    assert history["steps"] and {"loss", "lr", "epoch"} <= set(history["steps"][0])
+    assert history["summary"]["train_samples_per_second"] > 0
+    best = Path(result["model_dir"])
+    assert (best / "model.safetensors").is_file() and not list(best.glob("*.bin"))
+    assert (best / "tokenizer.json").is_file()
+    saved = json.loads((best / "config.json").read_text())
+    assert saved["id2label"]["1"] == "B-SYMPTOM"
+    assert json.loads((best / "run_config.json").read_text())["lr"] == 5e-4
+    assert 0.0 <= result["test"]["f1"] <= 1.0
+
+
+def test_learning_rate_warms_up_then_decays(tiny_bert, tiny_ner, tmp_path):
+    result = train.train_ner(config(tiny_bert, tmp_path, epochs=3, warmup=0.3, log_every=1),
+                             splits(tiny_ner))
+    lrs = [s["lr"] for s in result["history"]["steps"]]
+    peak = lrs.index(max(lrs))
+    assert 0 < peak < len(lrs) - 1
+    assert lrs[:peak] == sorted(lrs[:peak]) and lrs[peak:] == sorted(lrs[peak:], reverse=True)
+
+
+def test_seeded_cpu_runs_are_reproducible(tiny_bert, tiny_ner, tmp_path):
+    a = train.train_ner(config(tiny_bert, tmp_path / "a", epochs=1), splits(tiny_ner))
+    b = train.train_ner(config(tiny_bert, tmp_path / "b", epochs=1), splits(tiny_ner))
+    assert [s["loss"] for s in a["history"]["steps"]] == [s["loss"] for s in b["history"]["steps"]]
+    assert a["dev"] == b["dev"]
+
+
+def test_resume_continues_after_an_interruption(tiny_bert, tiny_ner, tmp_path, monkeypatch):
+    """Ctrl-C in the middle of epoch 2 saves the state; the next run resumes there."""
+    cfg = config(tiny_bert, tmp_path, epochs=2)
+    from transformers import DataCollatorForTokenClassification
+
+    calls = {"n": 0}
+    original = DataCollatorForTokenClassification.__call__
+
+    def interrupting(self, features, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 14:  # epoch 1: 8 train + 2 dev batches; this is a few batches into epoch 2
+            raise KeyboardInterrupt
+        return original(self, features, *args, **kwargs)
+
+    monkeypatch.setattr(DataCollatorForTokenClassification, "__call__", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        train.train_ner(cfg, splits(tiny_ner))
+    state = json.loads((tmp_path / "run" / "last" / "trainer_state.json").read_text())
+    assert state["epoch"] == 1 and state["batch"] > 0
+    monkeypatch.setattr(DataCollatorForTokenClassification, "__call__", original)
+    result = train.train_ner(cfg, splits(tiny_ner), resume=True)
+    assert [row["epoch"] for row in result["history"]["epochs"]] == [1, 2]
+
+
+def test_nan_loss_stops_with_a_clear_message(tiny_bert, tiny_ner, tmp_path, monkeypatch):
+    from transformers import BertForTokenClassification
+
+    original = BertForTokenClassification.forward
+
+    def nan_forward(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        out.loss = out.loss * float("nan")
+        return out
+
+    monkeypatch.setattr(BertForTokenClassification, "forward", nan_forward)
+    with pytest.raises(TrainingStopped, match="loss became nan.*lower the learning rate"):
+        train.train_ner(config(tiny_bert, tmp_path), splits(tiny_ner))
+
+
+def test_out_of_memory_says_how_to_fix_it(tiny_bert, tiny_ner, tmp_path, monkeypatch):
+    from transformers import BertForTokenClassification
+
+    def oom(self, *args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(BertForTokenClassification, "forward", oom)
+    with pytest.raises(TrainingStopped, match="--batch-size 4 --grad-accum 2"):
+        train.train_ner(config(tiny_bert, tmp_path), splits(tiny_ner))
+
+
+def test_early_stopping(tiny_bert, tiny_ner, tmp_path):
+    result = train.train_ner(config(tiny_bert, tmp_path, epochs=6, lr=0.0, patience=1),
+                             splits(tiny_ner))  # lr 0: dev never improves after epoch 1
+    assert len(result["history"]["epochs"]) == 2
+
+
+def test_weight_decay_groups():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
+    optimizer = train._adamw(model, TrainConfig(weight_decay=0.1), "cpu")
+    decayed, plain = optimizer.param_groups
+    assert decayed["weight_decay"] == 0.1 and len(decayed["params"]) == 1  # the Linear weight
+    assert plain["weight_decay"] == 0.0 and len(plain["params"]) == 3  # biases, LayerNorm
+
+
+def test_cli_prints_one_json_line_last(tiny_bert, tiny_ner, tmp_path, capsys):
+    code = train.main(["ner", "--train", str(tiny_ner["train"]),
+                       "--validation", str(tiny_ner["validation"]),
+                       "--test", str(tiny_ner["test"]), "--model", tiny_bert, "--epochs", "1",
+                       "--batch-size", "8", "--output", str(tmp_path / "cli"), "--seed", "3"])
+    assert code == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    result = json.loads(last)
+    for key in ("dev_f1", "test_f1", "train_seconds", "train_samples_per_second", "model"):
+        assert key in result
+    assert Path(result["model_dir"], "model.safetensors").is_file()
+
+
+def test_cli_reports_a_bad_file_in_one_line(tmp_path, tiny_bert, capsys):
+    bad = tmp_path / "bad.conll"
+    bad.write_text("took O\n400 I-DOSAGE x\n")
+    code = train.main(["ner", "--train", str(bad), "--validation", str(bad), "--model", tiny_bert])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err[-1] == f"error: {bad}:2: expected 2 columns like the lines before, " \
+        "found 3: '400 I-DOSAGE x'"
