@@ -97,13 +97,28 @@ def context_windows(dataset, tokenizer, max_length: int) -> list[tuple[list[str]
     return windows
 
 
+def case_type_ids(words: list[str], word_ids: list[int | None]) -> list[int]:
+    """``token_type_ids`` that mark the pieces of capitalised words with 1.
+
+    An uncased model (the bundled MiniLM) lower-cases its input, so "Paris" and "paris" look the
+    same. Single-sentence tagging never uses BERT's segment embeddings (token type 1), so they
+    can carry the lost capitalisation instead; fine-tuning learns what it means.
+
+    >>> case_type_ids(["took", "Advil"], [None, 0, 1, 1, None])
+    [0, 0, 1, 1, 0]
+    """
+    return [int(w is not None and words[w][:1].isupper()) for w in word_ids]
+
+
 def tokenize_and_align(dataset, tokenizer, max_length: int = 128,
-                       label_all_subtokens: bool = False, context: bool = False
+                       label_all_subtokens: bool = False, context: bool = False,
+                       case_feature: bool = False
                        ) -> tuple["datasets.Dataset", AlignStats]:  # noqa: F821
     """Tokenise a NER ``Dataset`` (tokens, ner_tags) into model inputs with aligned ``labels``.
 
     No padding here: the collator pads each batch to its own longest sequence (dynamic
-    padding). Returns the new dataset and the truncation statistics.
+    padding). ``case_feature`` marks capitalised words through ``token_type_ids`` (see
+    ``case_type_ids``). Returns the new dataset and the truncation statistics.
     """
     from datasets import Dataset
 
@@ -115,10 +130,12 @@ def tokenize_and_align(dataset, tokenizer, max_length: int = 128,
         windows = [(words, range(len(words))) for words in dataset["tokens"]]
     encoded = tokenizer([w for w, _ in windows], is_split_into_words=True, truncation=True,
                         max_length=max_length)
-    stats, labels = AlignStats(), []
+    stats, labels, type_ids = AlignStats(), [], []
     for k, ((words, labelled), tags) in enumerate(zip(windows, dataset["ner_tags"])):
         word_ids = encoded.word_ids(k)
         labels.append(align_labels(word_ids, tags, label_all_subtokens, b_to_i, labelled))
+        if case_feature:
+            type_ids.append(case_type_ids(words, word_ids))
         kept = {w for w in word_ids if w is not None and w in labelled}
         stats.sequences += 1
         stats.words += len(labelled)
@@ -126,6 +143,8 @@ def tokenize_and_align(dataset, tokenizer, max_length: int = 128,
             stats.truncated_sequences += 1
             stats.words_lost += len(labelled) - len(kept)
     columns = {key: encoded[key] for key in ("input_ids", "attention_mask")}
+    if case_feature:
+        columns["token_type_ids"] = type_ids
     columns["labels"] = labels
     return Dataset.from_dict(columns), stats
 

@@ -12,6 +12,7 @@ metric decides, and how much annotation the budget allows.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,23 @@ class ProjectBrief:
         from helpers.data import iob2_labels
 
         return iob2_labels(self.entity_types)
+
+    def error_cost(self, errors) -> float:
+        """Weighted cost of an error table from ``evaluate.error_analysis`` (or any rows with
+        ``error`` and ``gold`` like ``[text|TYPE]``): a missed entity costs its type's weight,
+        a spurious one ``spurious``, a wrong type ``wrong_type``, a boundary error ``boundary``."""
+        costs = self.error_costs
+        total = 0.0
+        for kind, gold in zip(errors["error"], errors["gold"]):
+            if kind == "missed":
+                total += costs["missed"].get(gold.rsplit("|", 1)[-1].rstrip("]"), 1)
+            elif kind == "spurious":
+                total += costs["spurious"]
+            elif kind == "boundary":
+                total += costs["boundary"]
+            else:  # type, boundary+type
+                total += costs["wrong_type"]
+        return total
 
     def annotation_cost(self) -> dict:
         """Hours and money the annotation budget implies."""
@@ -80,6 +98,17 @@ def validate(raw: dict, source: str = "brief") -> ProjectBrief:
     target = need("target", (int, float))
     if not 0 < target <= 1:
         raise BriefError(f"{source}: target should be between 0 and 1, got {target}")
+    costs = raw.get("error_costs")
+    if not isinstance(costs, dict) or not isinstance(costs.get("missed"), dict):
+        raise BriefError(f"{source}: error_costs should be {{'missed': {{TYPE: cost}}, "
+                         "'spurious': cost, 'wrong_type': cost, 'boundary': cost}")
+    for key in ("spurious", "wrong_type", "boundary"):
+        if not isinstance(costs.get(key), (int, float)) or costs[key] < 0:
+            raise BriefError(f"{source}: error_costs.{key} should be a number ≥ 0, "
+                             f"got {costs.get(key)!r}")
+    for kind, value in costs["missed"].items():
+        if not isinstance(value, (int, float)) or value < 0:
+            raise BriefError(f"{source}: error_costs.missed.{kind} should be a number ≥ 0")
     annotation = raw.get("annotation", {})
     for key in ("sentences", "seconds_per_sentence", "hourly_rate"):
         if not isinstance(annotation.get(key), (int, float)) or annotation[key] < 0:
@@ -93,10 +122,28 @@ def validate(raw: dict, source: str = "brief") -> ProjectBrief:
     return ProjectBrief(**raw)
 
 
+def brief_path() -> Path:
+    """Which brief the course reads: ``$COURSE_BRIEF``, else the one notebook 01 wrote
+    (``build/project_brief.json``), else the shipped default (``data/project_brief.json``)."""
+    if os.environ.get("COURSE_BRIEF"):
+        return Path(os.environ["COURSE_BRIEF"])
+    return WRITTEN_PATH if WRITTEN_PATH.is_file() else DEFAULT_PATH
+
+
+def describe_source() -> str:
+    """One line saying which brief ``load_brief()`` reads, and why."""
+    path = brief_path()
+    if os.environ.get("COURSE_BRIEF"):
+        return f"{path} (from $COURSE_BRIEF)"
+    if path == WRITTEN_PATH:
+        return "build/project_brief.json (written by notebook 01)"
+    return "data/project_brief.json (the shipped default; notebook 01 writes your own)"
+
+
 def load_brief(path: str | Path | None = None) -> ProjectBrief:
-    """Read and validate a brief: ``path``, else the one notebook 01 wrote, else the default."""
+    """Read and validate a brief: ``path``, else ``brief_path()``."""
     if path is None:
-        path = WRITTEN_PATH if WRITTEN_PATH.is_file() else DEFAULT_PATH
+        path = brief_path()
     path = Path(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))

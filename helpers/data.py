@@ -268,9 +268,30 @@ def read_conll_dir(directory: str | Path, labels: list[str] | None = None) -> Da
     return DatasetDict({"train": train, **{s: read_conll(p, labels) for s, p in found.items()}})
 
 
-def load_health_ner(labels: list[str] | None = None) -> DatasetDict:
-    """The course's own health-log NER corpus (``data/health_ner``), always available offline."""
-    return read_conll_dir(DATA / "health_ner", labels or iob2_labels())
+def keep_types(dataset: Dataset, types: list[str]) -> Dataset:
+    """The same sentences with only ``types`` labelled (other entities become ``O``), and the
+    label set ``iob2_labels(types)`` in that order."""
+    names, labels = label_names(dataset), iob2_labels(types)
+    mapping = [labels.index(n) if n in labels else 0 for n in names]
+    return dataset.map(lambda ex: {"ner_tags": [mapping[t] for t in ex["ner_tags"]]},
+                       features=ner_features(labels))
+
+
+def load_health_ner(types: list[str] | None = None) -> DatasetDict:
+    """The course's own health-log NER corpus (``data/health_ner``), always available offline.
+
+    ``types`` (e.g. the project brief's ``entity_types``) chooses which entity types are
+    labelled and in which label order; types the corpus does not have are kept in the label
+    set with a warning (annotate them with the widget of notebook 02).
+    """
+    corpus = read_conll_dir(DATA / "health_ner", iob2_labels())
+    if types is None or list(types) == list(ENTITY_TYPES):
+        return corpus
+    missing = [t for t in types if t not in ENTITY_TYPES]
+    if missing:
+        warnings.warn(f"the health_ner corpus has no {', '.join(missing)} entities; they stay in "
+                      "the label set with no examples until you annotate some", stacklevel=2)
+    return DatasetDict({name: keep_types(ds, list(types)) for name, ds in corpus.items()})
 
 
 def load_conll2003(online: bool | None = None) -> tuple[DatasetDict, str]:

@@ -165,9 +165,15 @@ def error_analysis(gold: list[list[str]], pred: list[list[str]], tokens: list[li
         columns=["sentence", "error", "gold", "predicted", "text"])
 
 
-def predict_dataset(model_dir, dataset, max_length: int = 128, batch_size: int = 64,
-                    context: bool = False) -> list[list[str]]:
-    """Word-level predicted tags of a saved model for a NER ``Dataset`` (tokens, ner_tags)."""
+def predict_dataset(model_dir, dataset, max_length: int = 128, batch_size: int = 64
+                    ) -> list[list[str]]:
+    """Word-level predicted tags of a saved model for a NER ``Dataset`` (tokens, ner_tags).
+
+    Inputs are built as in training (document context, case feature), read from the
+    ``run_config.json`` saved with the model."""
+    import json
+    from pathlib import Path
+
     from transformers import (AutoModelForTokenClassification, AutoTokenizer,
                               DataCollatorForTokenClassification)
 
@@ -177,7 +183,11 @@ def predict_dataset(model_dir, dataset, max_length: int = 128, batch_size: int =
     with quiet_transformers():
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = AutoModelForTokenClassification.from_pretrained(model_dir).to(pick_device())
-    tokenized, _ = tokenize_and_align(dataset, tokenizer, max_length, context=context)
+    run = json.loads((Path(model_dir) / "run_config.json").read_text()) \
+        if (Path(model_dir) / "run_config.json").is_file() else {}
+    tokenized, _ = tokenize_and_align(dataset, tokenizer, max_length,
+                                      context=run.get("context", False),
+                                      case_feature=run.get("case_feature", False))
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     return predict_tags(model, tokenized, DataCollatorForTokenClassification(tokenizer), names,
                         batch_size, word_counts=[len(t) for t in dataset["tokens"]])

@@ -520,3 +520,66 @@ def check_strict_f1(answer: Any, gold: list, pred: list) -> str | None:
     if _close(answer, tokens_right / sum(map(len, gold)), 0.01):
         return "that is token accuracy; strict F1 counts whole entities with exact edges"
     return "count entities: precision = exact matches / predicted, recall = exact matches / gold"
+
+
+# =========================================================================== 01_market_framing
+def _weighted(scores: dict, weights: dict) -> float:
+    from helpers.market import score_opportunities
+
+    return float(score_opportunities({"x": scores}, weights).loc["x", "score"])
+
+
+@register(
+    "01.weighted_score",
+    solution_code=("# pain: (4-1)/4 * 2/3 * 100 = 50; regulatory risk is a cost: 6-4 = 2,\n"
+                   "# (2-1)/4 * 1/3 * 100 = 8.33\n"
+                   "score = 50 + 100 / 12"),
+    reference=_weighted,
+    example={"scores": {"pain": 4, "regulatory_risk": 4}, "weights": {"pain": 2, "regulatory_risk": 1}},
+    wrong=[lambda scores, weights: 50 + 25,  # risk not inverted
+           lambda scores, weights: 4 * 2 + 4 * 1,  # raw weighted sum
+           lambda scores, weights: 100 * (4 * 2 + 2 * 1) / (5 * 3)],  # not rescaled from 1
+)
+def check_weighted_score(answer: Any, scores: dict, weights: dict) -> str | None:
+    """The 0-100 opportunity score of one candidate, by hand."""
+    expected = _weighted(scores, weights)
+    if not isinstance(answer, (int, float)):
+        return "expected a number between 0 and 100"
+    if _close(answer, expected, 0.01):
+        return None
+    if _close(answer, sum(v * weights.get(k, 0) for k, v in scores.items()), 0.01):
+        return "rescale each 1-5 score to 0-1 with (score - 1) / 4, and divide by the total weight"
+    inverted_missing = 100 * sum(weights[k] * (scores[k] - 1) / 4 for k in weights) / sum(weights.values())
+    if _close(answer, inverted_missing, 0.01):
+        return "regulatory risk is a cost: a 4 means heavy risk, so use 6 - 4 = 2 before rescaling"
+    return "per criterion: weight x (score - 1) / 4, costs inverted first; sum, / total weight, x 100"
+
+
+def _bottom_up(clinics: int, patients: int, conversion: float, price: float) -> float:
+    return clinics * patients * conversion * 12 * price
+
+
+@register(
+    "01.bottom_up_som",
+    solution_code="som = 400 * 150 * 0.25 * 12 * 6.0  # paying users x 12 months x price",
+    reference=_bottom_up,
+    example={"clinics": 400, "patients": 150, "conversion": 0.25, "price": 6.0},
+    wrong=[lambda clinics, patients, conversion, price: clinics * patients * conversion * price,
+           lambda clinics, patients, conversion, price: clinics * patients * 12 * price,
+           lambda clinics, patients, conversion, price: clinics * patients * conversion],
+)
+def check_bottom_up_som(answer: Any, clinics: int, patients: int, conversion: float,
+                        price: float) -> str | None:
+    """Yearly bottom-up SOM from a clinic-by-clinic sales plan."""
+    expected = _bottom_up(clinics, patients, conversion, price)
+    if not isinstance(answer, (int, float)):
+        return "expected a yearly amount of money (a number)"
+    if _close(answer, expected, 0.001):
+        return None
+    if _close(answer, expected / 12, 0.001):
+        return "that is per month; the SOM is per year (x 12)"
+    if _close(answer, expected / conversion, 0.001):
+        return f"only {conversion:.0%} of onboarded patients pay: multiply by the conversion"
+    if _close(answer, clinics * patients * conversion, 0.001):
+        return "that is the number of paying users; multiply by 12 months and the price"
+    return "clinics x patients per clinic x conversion = paying users; x 12 x monthly price"

@@ -11,6 +11,7 @@ any length of text gets a tag with context on both sides.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 
@@ -31,6 +32,9 @@ class NerPredictor:
         self.model.to(self.device).eval()
         self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
         self.max_length, self.stride = max_length, stride
+        run_config = Path(model_dir) / "run_config.json"
+        self.case_feature = run_config.is_file() and \
+            json.loads(run_config.read_text()).get("case_feature", False)
 
     def tag_words(self, words: list[str]) -> tuple[list[str], list[float]]:
         """One IOB2 tag and its probability per word (first piece), over sliding windows."""
@@ -42,9 +46,15 @@ class NerPredictor:
                                   max_length=self.max_length, stride=self.stride,
                                   return_overflowing_tokens=True, padding=True,
                                   return_tensors="pt")
+        inputs = {"input_ids": encoding["input_ids"], "attention_mask": encoding["attention_mask"]}
+        if self.case_feature:
+            from helpers.align import case_type_ids
+
+            windows = range(len(encoding["input_ids"]))
+            inputs["token_type_ids"] = torch.tensor(
+                [case_type_ids(words, encoding.word_ids(w)) for w in windows])
         with torch.inference_mode():
-            logits = self.model(input_ids=encoding["input_ids"].to(self.device),
-                                attention_mask=encoding["attention_mask"].to(self.device)).logits
+            logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
         probs = logits.float().softmax(-1).cpu()
         best: dict[int, tuple[int, int, int]] = {}  # word -> (distance from edge, window, pos)
         for window in range(probs.shape[0]):

@@ -51,6 +51,8 @@ class TrainConfig:
     precision: str | None = None  # bf16/fp16/fp32; None: env.pick_precision decides
     label_all_subtokens: bool = False
     context: bool = False  # neighbouring sentences of the document as extra input
+    case_feature: bool = False  # capitalisation through token_type_ids (uncased models)
+    freeze_word_embeddings: bool = False  # keep the vocabulary matrix fixed (less optimizer work)
     group_by_length: bool = True
     train_limit: int | None = None
     eval_limit: int | None = None
@@ -364,11 +366,14 @@ def train_ner(config: TrainConfig, splits, resume: bool = False) -> dict:
     tokenized, truncation = {}, {}
     for name, ds in splits.items():
         tokenized[name], truncation[name] = tokenize_and_align(
-            ds, tokenizer, config.max_length, config.label_all_subtokens, config.context)
+            ds, tokenizer, config.max_length, config.label_all_subtokens, config.context,
+            config.case_feature)
     with quiet_transformers():  # the new classification head is expected to be untrained
         model = AutoModelForTokenClassification.from_pretrained(
             choice.path, num_labels=len(names), id2label=dict(enumerate(names)),
             label2id={n: i for i, n in enumerate(names)})
+    if config.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
     collator = DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=None)
     evaluate = ner_evaluator(model, splits["validation"], tokenized["validation"], collator,
                              config.eval_batch_size)
@@ -418,6 +423,10 @@ def main(argv: list[str] | None = None) -> int:
     ner.add_argument("--context", action="store_true",
                      help="feed neighbouring sentences of the document as context")
     ner.add_argument("--label-all-subtokens", action="store_true")
+    ner.add_argument("--case-feature", action="store_true",
+                     help="mark capitalised words through token_type_ids (uncased models)")
+    ner.add_argument("--train-limit", type=int, help="use only the first N training sentences")
+    ner.add_argument("--freeze-word-embeddings", action="store_true")
     defaults = TrainConfig()
     for p in (ner,):
         p.add_argument("--model", default=os.environ.get("COURSE_MODEL", defaults.model))
@@ -447,7 +456,9 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, grad_accum=args.grad_accum,
         max_length=args.max_length, warmup=args.warmup, weight_decay=args.weight_decay,
         patience=args.patience, precision=args.precision, seed=args.seed,
-        context=args.context, label_all_subtokens=args.label_all_subtokens)
+        context=args.context, label_all_subtokens=args.label_all_subtokens,
+        case_feature=args.case_feature, train_limit=args.train_limit,
+        freeze_word_embeddings=args.freeze_word_embeddings)
     print("Run config:", json.dumps(asdict(config)), file=sys.stderr)
     from helpers.data import ConllFormatError
 

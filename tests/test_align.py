@@ -92,3 +92,12 @@ def test_articles_recipe_pads_to_128_and_misaligns(tokenizer, tmp_path):
     # fixing only the [CLS] shift: "took" is right; "ibuprofen" splits, so "today" drifts
     fixed = align.misaligned_share(ds, tokenizer, offset=1)
     assert (fixed["words"], fixed["wrong word"]) == (3, 1)
+
+
+def test_case_feature_marks_capitalised_words(tokenizer, tmp_path):
+    ds = _dataset(tmp_path, "took O\nIbuprofen B-MEDICATION\n\n")
+    encoded, _ = align.tokenize_and_align(ds, tokenizer, case_feature=True)
+    # [CLS] took ib ##up ##ro ##fen [SEP]: every piece of "Ibuprofen" is marked
+    assert encoded[0]["token_type_ids"] == [0, 0, 1, 1, 1, 1, 0]
+    plain, _ = align.tokenize_and_align(ds, tokenizer)
+    assert "token_type_ids" not in plain.column_names

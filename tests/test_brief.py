@@ -67,3 +67,59 @@ def test_written_brief_takes_precedence(tmp_path, monkeypatch):
     monkeypatch.setattr(brief, "WRITTEN_PATH", tmp_path / "project_brief.json")
     brief.save_brief(b, brief.WRITTEN_PATH)
     assert brief.load_brief().target == 0.9
+
+
+def test_error_costs_are_validated():
+    data = raw()
+    del data["error_costs"]["boundary"]
+    with pytest.raises(BriefError, match="error_costs.boundary"):
+        brief.validate(data, source="b.json")
+    data = raw()
+    data["error_costs"]["missed"]["MEDICATION"] = -1
+    with pytest.raises(BriefError, match="error_costs.missed.MEDICATION"):
+        brief.validate(data, source="b.json")
+
+
+def test_error_cost_weights_each_kind():
+    import pandas as pd
+
+    b = brief.load_brief(brief.DEFAULT_PATH)
+    errors = pd.DataFrame({"error": ["missed", "missed", "spurious", "type", "boundary",
+                                     "boundary+type"],
+                           "gold": ["[ibuprofen|MEDICATION]", "[knee|BODY_PART]", "",
+                                    "[x|TIME]", "[y|TIME]", "[z|TIME]"]})
+    # 5 (missed medication) + 1 (missed body part) + 1 + 2 + 1 + 2
+    assert b.error_cost(errors) == 12
+
+
+def test_course_brief_environment_variable_wins(tmp_path, monkeypatch):
+    b = brief.load_brief(brief.DEFAULT_PATH)
+    b.target = 0.7
+    path = brief.save_brief(b, tmp_path / "mine.json")
+    monkeypatch.setenv("COURSE_BRIEF", str(path))
+    assert brief.load_brief().target == 0.7
+    assert "COURSE_BRIEF" in brief.describe_source()
+
+
+def test_changing_the_brief_changes_what_notebook_02_loads(tmp_path, monkeypatch):
+    """Notebook 01's output drives notebook 02: a brief with two entity types and the lenient
+    metric makes notebook 02 load a two-type corpus and announce the lenient metric."""
+    from helpers import course
+
+    b = brief.load_brief(brief.DEFAULT_PATH)
+    b.entity_types = ["MEDICATION", "DOSAGE"]
+    b.metric = "entity_f1_lenient"
+    monkeypatch.setenv("COURSE_BRIEF", str(brief.save_brief(b, tmp_path / "brief.json")))
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    _, results, error = course.run_notebook(course.NOTEBOOKS / "02_dataset_building.ipynb",
+                                            tmp_path / "out", timeout=300)
+    assert error == ""
+    import nbformat
+
+    executed = nbformat.read(tmp_path / "out" / "02_dataset_building.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "Entity types: MEDICATION, DOSAGE -> 5 IOB2 labels" in text
+    assert "Decides: entity_f1_lenient" in text
+    plain = "".join(str(o.get("data", {}).get("text/plain", ""))
+                    for c in executed.cells for o in c.get("outputs", []))
+    assert "SYMPTOM" not in plain.split("documents")[1].split("all entities")[0]  # stats table

@@ -217,3 +217,19 @@ def test_reads_the_shared_conll2003_files_when_present():
     ds = data.read_conll_dir(folder)
     assert (len(ds["train"]), len(ds["validation"])) == (14041, 3250)
     assert data.check_iob2(ds["validation"]) == []
+
+
+def test_keep_types_maps_other_entities_to_o(tmp_path):
+    ds = read_conll(write(tmp_path, GOOD), LABELS)
+    kept = data.keep_types(ds, ["DOSAGE"])
+    assert data.label_names(kept) == ["O", "B-DOSAGE", "I-DOSAGE"]
+    assert data.tag_strings(kept) == [["O", "B-DOSAGE", "I-DOSAGE"], ["O", "O"]]
+
+
+def test_load_health_ner_follows_the_brief_types():
+    two = data.load_health_ner(["MEDICATION", "DOSAGE"])
+    assert data.label_names(two["test"]) == ["O", "B-MEDICATION", "I-MEDICATION", "B-DOSAGE",
+                                             "I-DOSAGE"]
+    with pytest.warns(UserWarning, match="no ALLERGY entities"):
+        three = data.load_health_ner(["MEDICATION", "ALLERGY"])
+    assert "B-ALLERGY" in data.label_names(three["train"])

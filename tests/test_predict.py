@@ -60,3 +60,26 @@ def test_predict_dataset_gives_one_tag_per_word(tiny_tagger):
     test = data.load_health_ner()["test"].select(range(20))
     pred = predict_dataset(tiny_tagger, test, max_length=16)  # short: some words truncated
     assert [len(p) for p in pred] == [len(t) for t in test["tokens"]]
+
+
+def test_predictor_builds_case_features_when_the_model_was_trained_with_them(tiny_tagger,
+                                                                              tmp_path):
+    import json
+    import shutil
+
+    folder = tmp_path / "cased"
+    shutil.copytree(tiny_tagger, folder)
+    (folder / "run_config.json").write_text(json.dumps({"case_feature": True}))
+    ner = NerPredictor(folder, device="cpu")
+    seen = {}
+    original = ner.model.forward
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    ner.model.forward = spy
+    ner.tag_words(["took", "Advil"])
+    tokens = ner.tokenizer.convert_ids_to_tokens(seen["input_ids"][0])
+    assert tokens == ["[CLS]", "took", "ad", "##vil", "[SEP]"]
+    assert seen["token_type_ids"][0].tolist() == [0, 0, 1, 1, 0]
