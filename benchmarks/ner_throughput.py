@@ -60,13 +60,10 @@ def articles(splits, model_path, batch_size, steps, warmup, seed):
     return _rate(stamps, [batch_size] * len(stamps), warmup)
 
 
-def trainer(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr=1e-4,
-            grouped=False):
-    """HF Trainer with DataCollatorForTokenClassification and its defaults (random batches),
-    or with length-grouped batches."""
-    from transformers import (AutoModelForTokenClassification, AutoTokenizer,
-                              DataCollatorForTokenClassification, Trainer, TrainerCallback,
-                              TrainingArguments)
+def _prepared(splits, model_path, seed):
+    """Tokenizer, aligned training set and a fresh token-classification model (the same for
+    the Trainer and the course loop)."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     env.seed_everything(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -74,6 +71,17 @@ def trainer(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr
     tokenized, _ = align.tokenize_and_align(splits["train"], tokenizer)
     with env.quiet_transformers():
         model = AutoModelForTokenClassification.from_pretrained(model_path, num_labels=len(names))
+    return tokenizer, tokenized, model
+
+
+def trainer(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr=1e-4,
+            grouped=False):
+    """HF Trainer with DataCollatorForTokenClassification and its defaults (random batches),
+    or with length-grouped batches."""
+    from transformers import (DataCollatorForTokenClassification, Trainer, TrainerCallback,
+                              TrainingArguments)
+
+    tokenizer, tokenized, model = _prepared(splits, model_path, seed)
     stamps = []
 
     class Clock(TrainerCallback):
@@ -116,16 +124,9 @@ def ours(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr=1e
                     "dev_f1": result["dev"]["f1"],
                     "train_seconds": history["summary"]["train_seconds"],
                     "precision": history["summary"]["precision"]}
-        from transformers import (AutoModelForTokenClassification, AutoTokenizer,
-                                  DataCollatorForTokenClassification)
+        from transformers import DataCollatorForTokenClassification
 
-        env.seed_everything(seed)
-        tokenizer = AutoTokenizer.from_pretrained(model_path)
-        names = data.label_names(splits["train"])
-        tokenized, _ = align.tokenize_and_align(splits["train"], tokenizer)
-        with env.quiet_transformers():
-            model = AutoModelForTokenClassification.from_pretrained(model_path,
-                                                                    num_labels=len(names))
+        tokenizer, tokenized, model = _prepared(splits, model_path, seed)
         history = fit(model, tokenizer, tokenized, DataCollatorForTokenClassification(tokenizer),
                       None, config, resume=False)
         return {"samples_per_second": _rate(history["step_end"], history["step_samples"],

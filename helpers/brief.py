@@ -39,6 +39,9 @@ class ProjectBrief:
     target: float  # the metric value the product needs before launch, 0..1
     error_costs: dict = field(default_factory=dict)  # e.g. {"missed": {"MEDICATION": 5}, ...}
     annotation: dict = field(default_factory=dict)  # sentences, seconds_per_sentence, hourly_rate
+    # the feedback classifier: what a missed follow-up and a needless one cost (notebook 06)
+    feedback_costs: dict = field(default_factory=lambda: {"missed_follow_up": 5,
+                                                          "needless_follow_up": 1})
 
     @property
     def labels(self) -> list[str]:
@@ -114,6 +117,11 @@ def validate(raw: dict, source: str = "brief") -> ProjectBrief:
         if not isinstance(annotation.get(key), (int, float)) or annotation[key] < 0:
             raise BriefError(f"{source}: annotation.{key} should be a number ≥ 0, "
                              f"got {annotation.get(key)!r}")
+    feedback = raw.get("feedback_costs", {"missed_follow_up": 5, "needless_follow_up": 1})
+    for key in ("missed_follow_up", "needless_follow_up"):
+        if not isinstance(feedback.get(key), (int, float)) or feedback[key] < 0:
+            raise BriefError(f"{source}: feedback_costs.{key} should be a number ≥ 0, "
+                             f"got {feedback.get(key)!r}")
     known = {f for f in ProjectBrief.__dataclass_fields__}
     unknown = set(raw) - known
     if unknown:

@@ -57,12 +57,20 @@ def tokenize_words(text: str) -> list[str]:
     return WORD_RE.findall(text)
 
 
-class ConllFormatError(ValueError):
-    """A CoNLL file that cannot be read as IOB2 NER data; says file, line and what was expected."""
+class DataFormatError(ValueError):
+    """A data file that cannot be read; the message is ``file:line: what was expected``."""
 
     def __init__(self, path: str | Path, line: int, message: str):
         self.path, self.line = str(path), line
         super().__init__(f"{path}:{line}: {message}")
+
+
+class ConllFormatError(DataFormatError):
+    """A CoNLL file that cannot be read as IOB2 NER data; says file, line and what was expected."""
+
+
+class TextFormatError(DataFormatError):
+    """A text-classification file (TSV, CSV, JSONL) that cannot be read."""
 
 
 def iob2_labels(types=ENTITY_TYPES) -> list[str]:
@@ -369,10 +377,13 @@ def find_leakage(splits: DatasetDict, threshold: float = 0.8) -> list[dict]:
 
     Near-duplicate: Jaccard similarity of lower-cased word 3-gram sets ≥ ``threshold``.
     Candidate pairs come from an inverted index of 3-grams, so this is fast on real corpora.
+    Works on NER splits (``tokens``) and text splits (``text``, split into words).
     Returns ``[{split_a, index_a, split_b, index_b, similarity, text_a, text_b}]``.
     """
-    entries = [(name, i, _shingles(toks)) for name, ds in splits.items()
-               for i, toks in enumerate(ds["tokens"])]
+    words = {name: ds["tokens"] if "tokens" in ds.column_names
+             else [tokenize_words(t) for t in ds["text"]] for name, ds in splits.items()}
+    entries = [(name, i, _shingles(toks)) for name, sentences in words.items()
+               for i, toks in enumerate(sentences)]
     index: dict = defaultdict(list)
     for k, (_, _, grams) in enumerate(entries):
         for gram in grams:
@@ -388,8 +399,8 @@ def find_leakage(splits: DatasetDict, threshold: float = 0.8) -> list[dict]:
                 seen.add((k, j))
                 found.append({"split_a": name, "index_a": i, "split_b": other[0],
                               "index_b": other[1], "similarity": round(similarity, 3),
-                              "text_a": " ".join(splits[name][i]["tokens"]),
-                              "text_b": " ".join(splits[other[0]][other[1]]["tokens"])})
+                              "text_a": " ".join(words[name][i]),
+                              "text_b": " ".join(words[other[0]][other[1]])})
     return found
 
 
@@ -496,3 +507,107 @@ def augment_synonyms(dataset: Dataset, p: float = 0.3, seed: int = 0,
         return {"tokens": tokens, "ner_tags": tags}
 
     return dataset.map(replace)
+
+
+# --------------------------------------------------------------------------- text classification
+TEXT_COLUMNS = ("text", "sentence")
+SST2_HUB_ID = "stanfordnlp/sst2"
+
+
+def read_text_classification(path: str | Path, label_names: list[str] | None = None,
+                             text_column: str | None = None, label_column: str = "label"
+                             ) -> Dataset:
+    """Read a TSV, CSV or JSONL file of texts with a label column into a ``Dataset`` with
+    ``text`` (string) and ``label`` (ClassLabel).
+
+    The text column is ``text`` or ``sentence`` unless named. Labels may be integers
+    (``0``/``1``, indices into ``label_names``) or names. Bad input raises a one-line
+    ``TextFormatError`` naming file and line.
+    """
+    import csv
+    import json
+
+    path = Path(path)
+    text = _decode(path)
+    rows: list[tuple[int, dict]] = []
+    if path.suffix in (".jsonl", ".json"):
+        for number, line in enumerate(text.split("\n"), start=1):
+            if line.strip():
+                try:
+                    rows.append((number, json.loads(line)))
+                except json.JSONDecodeError as err:
+                    raise TextFormatError(path, number, f"not a JSON object ({err.msg})") from None
+    else:
+        delimiter = "\t" if path.suffix in (".tsv", ".txt") else ","
+        reader = csv.reader(text.splitlines(), delimiter=delimiter, quoting=csv.QUOTE_NONE
+                            if delimiter == "\t" else csv.QUOTE_MINIMAL)
+        header = next(reader, None)
+        if not header:
+            raise TextFormatError(path, 1, "empty file; expected a header such as text<TAB>label")
+        for number, values in enumerate(reader, start=2):
+            if not values:
+                continue
+            if len(values) != len(header):
+                raise TextFormatError(path, number, f"expected {len(header)} columns "
+                                      f"({', '.join(header)}), found {len(values)}")
+            rows.append((number, dict(zip(header, values))))
+    if not rows:
+        raise TextFormatError(path, 1, "no examples found")
+    first = rows[0][1]
+    text_column = text_column or next((c for c in TEXT_COLUMNS if c in first), None)
+    if text_column is None or label_column not in first:
+        raise TextFormatError(path, rows[0][0], f"expected a text column ({' or '.join(TEXT_COLUMNS)})"
+                              f" and a {label_column!r} column, found {', '.join(first)}")
+    names = label_names or ["0", "1"]
+    texts, labels = [], []
+    for number, row in rows:
+        value, raw = str(row.get(text_column, "")).strip(), str(row.get(label_column, "")).strip()
+        if not value:
+            raise TextFormatError(path, number, "empty text")
+        if raw in names:
+            labels.append(names.index(raw))
+        elif raw.isdigit() and int(raw) < len(names):
+            labels.append(int(raw))
+        else:
+            raise TextFormatError(path, number, f"label {raw!r} is not one of {', '.join(names)}")
+        texts.append(value)
+    return Dataset.from_dict({"text": texts, "label": labels},
+                             features=Features({"text": Value("string"),
+                                                "label": ClassLabel(names=names)}))
+
+
+FEEDBACK_LABELS = ["no_action", "follow_up"]
+
+
+def load_app_feedback() -> DatasetDict:
+    """The course's app-feedback corpus (``data/app_feedback``): 1 = needs product follow-up."""
+    folder = DATA / "app_feedback"
+    return DatasetDict({split: read_text_classification(folder / f"{name}.tsv", FEEDBACK_LABELS)
+                        for split, name in (("train", "train"), ("validation", "dev"),
+                                            ("test", "test"))})
+
+
+def course_classification_data(cfg, dev_size: int = 2000, seed: int = 13) -> tuple[DatasetDict, str]:
+    """The classification data a notebook uses here: SST-2 from the hub when online (except in
+    ``smoke``; its official validation split becomes our test set and a slice of train our dev
+    set), else the course's app-feedback corpus."""
+    if cfg.online and cfg.profile.name != "smoke":
+        try:
+            from datasets import load_dataset
+
+            hub = load_dataset(SST2_HUB_ID)
+            train = hub["train"].rename_column("sentence", "text").remove_columns("idx")
+            parts = train.train_test_split(test_size=dev_size, seed=seed)
+            test = hub["validation"].rename_column("sentence", "text").remove_columns("idx")
+            print(f"SST-2: dev is {dev_size} random rows of train. Train holds phrases of the "
+                  "same sentences, so dev scores are inflated by leakage; trust the test "
+                  "(official validation) score.")
+            return DatasetDict(train=parts["train"], validation=parts["test"], test=test), \
+                f"{SST2_HUB_ID} (dev: {dev_size} rows of train)"
+        except Exception as err:  # the hub answered, but not with the data set
+            print(f"SST-2 could not be loaded ({type(err).__name__}); using the course's "
+                  "app-feedback corpus instead.")
+    elif cfg.profile.name != "smoke":
+        print("Offline: SST-2 comes from the Hugging Face hub, so the course's app-feedback "
+              "corpus (data/app_feedback) is used instead.")
+    return load_app_feedback(), "app_feedback (the course's corpus)"

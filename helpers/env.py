@@ -124,8 +124,8 @@ def pick_precision(device: str, prefer: str | None = None) -> tuple[str, str]:
     """Return ``(precision, reason)`` with precision one of ``bf16``, ``fp16``, ``fp32``.
 
     CUDA: bf16 where the GPU supports it (Ampere and newer), else fp16 with loss scaling.
-    MPS: fp16 autocast. CPU: fp32 by default (bf16 only when asked and the CPU supports it;
-    its effect on quality is measured in the throughput lesson before it becomes a default).
+    MPS: fp16 autocast. CPU: bf16 autocast where the CPU has native bf16 (AVX512-BF16 or AMX;
+    measured as accurate as fp32 on CoNLL-2003), else fp32.
     ``prefer`` (or ``$COURSE_PRECISION``) forces a choice when the device supports it.
 
     >>> pick_precision("cpu", "fp32")[0]
@@ -150,14 +150,19 @@ def pick_precision(device: str, prefer: str | None = None) -> tuple[str, str]:
         if prefer in (None, "fp16"):
             return "fp16", "fp16 autocast on Apple MPS"
         return prefer, f"{prefer} asked for"
-    # CPU
-    if prefer == "bf16":
-        if not cpu_supports_bf16():
-            raise RuntimeError("bf16 asked for, but this CPU has no fast bf16 (AVX512-BF16/AMX)")
-        return "bf16", "bf16 autocast asked for (this CPU supports it)"
+    # CPU: bf16 autocast where the CPU has native bf16 matrix instructions. Measured on
+    # CoNLL-2003 (MiniLM, 3 epochs, same seed and recipe, 2 cores): dev F1 0.9279 in bf16 vs
+    # 0.9263 in fp32, 1.45x the samples per second (lessons/04_finetune_ner.md).
     if prefer == "fp16":
         raise RuntimeError("fp16 autocast is not useful on CPU; use bf16 or fp32")
-    return "fp32", "exact, the CPU default; COURSE_PRECISION=bf16 tries bf16"
+    if prefer == "fp32":
+        return "fp32", "fp32 asked for"
+    if cpu_supports_bf16():
+        return "bf16", ("bf16 autocast: this CPU has native bf16 (AVX512-BF16/AMX), measured "
+                        "as accurate as fp32 and 1.45x faster; COURSE_PRECISION=fp32 to opt out")
+    if prefer == "bf16":
+        raise RuntimeError("bf16 asked for, but this CPU has no fast bf16 (AVX512-BF16/AMX)")
+    return "fp32", "fp32: this CPU has no native bf16 (AVX512-BF16/AMX)"
 
 
 def cpu_supports_bf16() -> bool:
@@ -486,8 +491,21 @@ def measure_train_speed(model_path: str, device: str = "cpu", precision: str = "
 
     A quick probe for time estimates, not a benchmark: the NER lesson measures properly.
     """
+    grid = throughput_grid(model_path, device, precision, [batch_size], [seq_len], steps,
+                           warmup, num_labels)
+    return float(grid.iloc[0]["samples_per_second"])
+
+
+def throughput_grid(model_path: str, device: str = "cpu", precision: str = "fp32",
+                    batch_sizes=(8, 16, 32), seq_lens=(16, 32, 64), steps: int = 3,
+                    warmup: int = 1, num_labels: int = 11):
+    """Training samples/s for every (batch size, sequence length) pair, one model load.
+
+    Returns a DataFrame with ``batch_size``, ``seq_len``, ``samples_per_second``.
+    """
     import time
 
+    import pandas as pd
     import torch
     from transformers import AutoModelForTokenClassification
 
@@ -495,26 +513,30 @@ def measure_train_speed(model_path: str, device: str = "cpu", precision: str = "
         model = AutoModelForTokenClassification.from_pretrained(model_path, num_labels=num_labels)
     model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
-    vocab = model.config.vocab_size
-    ids = torch.randint(1000, vocab, (batch_size, seq_len), device=device)
-    labels = torch.randint(0, num_labels, (batch_size, seq_len), device=device)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    rows = []
+    for batch_size in batch_sizes:
+        for seq_len in seq_lens:
+            ids = torch.randint(1000, model.config.vocab_size, (batch_size, seq_len), device=device)
+            labels = torch.randint(0, num_labels, (batch_size, seq_len), device=device)
 
-    def step() -> None:
-        with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
-            loss = model(input_ids=ids, labels=labels).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+            def step() -> None:
+                with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
+                    loss = model(input_ids=ids, labels=labels).loss
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
 
-    for _ in range(warmup):
-        step()
-    _synchronize(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    _synchronize(device)
-    return batch_size * steps / (time.perf_counter() - start)
+            for _ in range(warmup):
+                step()
+            _synchronize(device)
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            _synchronize(device)
+            rows.append({"batch_size": batch_size, "seq_len": seq_len,
+                         "samples_per_second": batch_size * steps / (time.perf_counter() - start)})
+    return pd.DataFrame(rows)
 
 
 def _synchronize(device: str) -> None:

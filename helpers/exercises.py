@@ -583,3 +583,53 @@ def check_bottom_up_som(answer: Any, clinics: int, patients: int, conversion: fl
     if _close(answer, clinics * patients * conversion, 0.001):
         return "that is the number of paying users; multiply by 12 months and the price"
     return "clinics x patients per clinic x conversion = paying users; x 12 x monthly price"
+
+
+# =========================================================================== 06_text_classification
+@register(
+    "06.argmax_dim",
+    solution_code="predictions = logits.argmax(dim=-1)  # (batch, classes): the class axis is last",
+    reference=lambda: -1,
+    example={},
+    wrong=[lambda: 2, lambda: 0, lambda: "1"],
+)
+def check_argmax_dim(answer: Any) -> str | None:
+    """The dimension to take argmax over for sequence-classification logits (batch, classes)."""
+    if answer in (-1, 1) and isinstance(answer, int):
+        return None
+    if answer == 2:
+        return "the logits have 2 dimensions (batch, classes): there is no dimension 2"
+    if answer == 0:
+        return "dimension 0 runs over the examples of the batch, not over the classes"
+    return "expected an integer: the index of the class dimension (1, or -1 for 'the last')"
+
+
+def _cost(fn: int, fp: int, cost_fn: float, cost_fp: float) -> float:
+    return fn * cost_fn + fp * cost_fp
+
+
+@register(
+    "06.threshold_cost",
+    solution_code=("# threshold 0.5: 12 missed x 5 + 4 needless x 1 = 64\n"
+                   "# threshold 0.3:  5 missed x 5 + 15 needless x 1 = 40  -> 0.3 is cheaper\n"
+                   "best = 0.3"),
+    reference=lambda table, cost_fn, cost_fp: min(
+        table, key=lambda t: _cost(table[t][0], table[t][1], cost_fn, cost_fp)),
+    example={"table": {0.5: (12, 4), 0.3: (5, 15), 0.1: (1, 60)}, "cost_fn": 5, "cost_fp": 1},
+    wrong=[lambda table, cost_fn, cost_fp: 0.5,
+           lambda table, cost_fn, cost_fp: 0.1,
+           lambda table, cost_fn, cost_fp: 40],
+)
+def check_threshold_cost(answer: Any, table: dict, cost_fn: float, cost_fp: float
+                         ) -> str | None:
+    """Pick the threshold with the lowest cost, given (missed, needless) counts per threshold."""
+    costs = {t: _cost(fn, fp, cost_fn, cost_fp) for t, (fn, fp) in table.items()}
+    best = min(costs, key=costs.get)
+    if answer == best:
+        return None
+    if answer in costs.values():
+        return "that is a cost; the question asks for the threshold"
+    if answer not in costs:
+        return f"choose one of the thresholds {sorted(costs)}"
+    return (f"threshold {answer} costs {costs[answer]:g}; compare missed x {cost_fn:g} + "
+            f"needless x {cost_fp:g} for each threshold")

@@ -123,3 +123,12 @@ def test_changing_the_brief_changes_what_notebook_02_loads(tmp_path, monkeypatch
     plain = "".join(str(o.get("data", {}).get("text/plain", ""))
                     for c in executed.cells for o in c.get("outputs", []))
     assert "SYMPTOM" not in plain.split("documents")[1].split("all entities")[0]  # stats table
+
+
+def test_feedback_costs_default_and_validation():
+    data = raw()
+    del data["feedback_costs"]
+    assert brief.validate(data).feedback_costs == {"missed_follow_up": 5, "needless_follow_up": 1}
+    data["feedback_costs"] = {"missed_follow_up": "high", "needless_follow_up": 1}
+    with pytest.raises(BriefError, match="feedback_costs.missed_follow_up"):
+        brief.validate(data, source="b.json")

@@ -88,3 +88,42 @@ def test_make_corpus_regenerates_the_same_bytes(tmp_path):
     for name in ("train.conll", "dev.conll", "test.conll"):
         made = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
         assert made == hashlib.sha256((FOLDER / name).read_bytes()).hexdigest(), name
+
+
+# ------------------------------------------------------------------ data/app_feedback
+FEEDBACK = data.DATA / "app_feedback"
+
+
+@pytest.fixture(scope="module")
+def feedback():
+    return data.load_app_feedback()
+
+
+def test_feedback_sizes_balance_and_no_leakage(feedback):
+    sizes = {name: len(ds) for name, ds in feedback.items()}
+    assert sum(sizes.values()) >= 2000 and sizes["test"] >= 300
+    for ds in feedback.values():
+        assert 0.4 <= sum(ds["label"]) / len(ds) <= 0.6
+    assert data.find_leakage(feedback) == []
+
+
+def test_feedback_test_has_every_hard_kind(feedback):
+    import pandas as pd
+
+    kinds = pd.read_csv(FEEDBACK / "test_kinds.tsv", sep="\t", quoting=3)
+    assert list(kinds["text"]) == list(feedback["test"]["text"])
+    assert list(kinds["label"]) == list(feedback["test"]["label"])
+    counts = kinds["kind"].value_counts()
+    for kind in ("negation", "sarcasm", "mixed", "short", "long"):
+        assert counts[kind] >= 40, kind
+
+
+def test_feedback_datasheet_and_regeneration(tmp_path):
+    sheet = (FEEDBACK / "README.md").read_text(encoding="utf-8")
+    assert "written for the" in sheet.lower() and "CC BY 4.0" in sheet
+    for name in ("make_corpus.py", "handwritten_test.txt"):
+        shutil.copy(FEEDBACK / name, tmp_path / name)
+    subprocess.run([sys.executable, str(tmp_path / "make_corpus.py")], check=True,
+                   capture_output=True, timeout=120)
+    for name in ("train.tsv", "dev.tsv", "test.tsv", "test_kinds.tsv"):
+        assert (tmp_path / name).read_bytes() == (FEEDBACK / name).read_bytes(), name

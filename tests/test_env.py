@@ -74,14 +74,17 @@ def test_cuda_precision_prefers_bf16_then_fp16(clean_env, monkeypatch):
         env.pick_precision("cuda", "bf16")
 
 
-def test_cpu_precision_defaults_to_fp32_and_checks_bf16(clean_env, monkeypatch):
-    assert env.pick_precision("cpu")[0] == "fp32"
+def test_cpu_precision_is_bf16_only_where_the_cpu_has_it(clean_env, monkeypatch):
     assert env.pick_precision("mps")[0] == "fp16"
     monkeypatch.setattr(env, "cpu_supports_bf16", lambda: True)
-    assert env.pick_precision("cpu", "bf16")[0] == "bf16"
+    assert env.pick_precision("cpu")[0] == "bf16"
+    assert env.pick_precision("cpu", "fp32")[0] == "fp32"
     monkeypatch.setattr(env, "cpu_supports_bf16", lambda: False)
+    assert env.pick_precision("cpu")[0] == "fp32"
     with pytest.raises(RuntimeError, match="no fast bf16"):
         env.pick_precision("cpu", "bf16")
+    with pytest.raises(RuntimeError, match="not useful on CPU"):
+        env.pick_precision("cpu", "fp16")
     with pytest.raises(ValueError, match="expected bf16, fp16 or fp32"):
         env.pick_precision("cpu", "fp8")
 
@@ -265,3 +268,10 @@ def _raise_not_found(name):
     from importlib.metadata import PackageNotFoundError
 
     raise PackageNotFoundError(name)
+
+
+def test_throughput_grid_covers_every_pair(tiny_bert):
+    grid = env.throughput_grid(tiny_bert, batch_sizes=(2, 4), seq_lens=(8, 16), steps=1,
+                               warmup=1, num_labels=3)
+    assert sorted(zip(grid["batch_size"], grid["seq_len"])) == [(2, 8), (2, 16), (4, 8), (4, 16)]
+    assert (grid["samples_per_second"] > 0).all()
