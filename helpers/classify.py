@@ -70,14 +70,13 @@ def predict_proba(model, tokenized, collator, batch_size: int = 64) -> np.ndarra
     """Probability of class 1 for every example, batches formed by length."""
     import torch
 
+    from helpers.evaluate import batches_by_length
+
     device = next(model.parameters()).device
     model.eval()
-    order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]["input_ids"]))
     probs = np.zeros(len(tokenized))
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            batch = collator([tokenized[i] for i in rows])
+        for rows, batch in batches_by_length(tokenized, collator, batch_size):
             batch.pop("labels", None)
             logits = model(**{k: v.to(device) for k, v in batch.items()}).logits.float()
             # logits are (batch, classes): the class axis is -1 (the articles' argmax(dim=2) fails)
@@ -153,18 +152,13 @@ def train_classifier(config, splits) -> dict:
     with ``train.fit``; returns ``{"history", "model_dir", "dev", "test", "trainable",
     "total", "model", "dev_probs", "test_probs"}``. ``config.extra`` may hold ``tuning``,
     ``upper_layers``, ``lora_r`` and ``dropout``."""
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
-                              DataCollatorWithPadding)
+    from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
-    from helpers.env import quiet_transformers, resolve_model, seed_everything
-    from helpers.train import _limit, fit
+    from helpers.env import quiet_transformers
+    from helpers.train import fit, start_run
 
-    seed_everything(config.seed)
-    choice = resolve_model(config.model)
-    splits = {name: _limit(ds, config.train_limit if name == "train" else config.eval_limit)
-              for name, ds in splits.items()}
+    choice, splits, tokenizer = start_run(config, splits)
     names = splits["train"].features["label"].names
-    tokenizer = AutoTokenizer.from_pretrained(choice.path)
     tokenized = {name: tokenize_texts(ds, tokenizer, config.max_length)
                  for name, ds in splits.items()}
     extra = config.extra or {}

@@ -29,6 +29,16 @@ def entity_scores(gold: list[list[str]], pred: list[list[str]], mode: str = "str
     return table
 
 
+def batches_by_length(tokenized, collator, batch_size: int = 64):
+    """Yield ``(row indices, collated batch)`` over a tokenised dataset, shortest first, so each
+    batch needs little padding. Used by every prediction loop of the course."""
+    lengths = [len(ids) for ids in tokenized["input_ids"]]
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        yield rows, collator([tokenized[i] for i in rows])
+
+
 def predict_tags(model, tokenized, collator, label_names: list[str], batch_size: int = 64,
                  word_counts: list[int] | None = None) -> list[list[str]]:
     """Word-level predicted tags for a tokenised NER dataset (with aligned ``labels``).
@@ -41,14 +51,11 @@ def predict_tags(model, tokenized, collator, label_names: list[str], batch_size:
 
     device = next(model.parameters()).device
     model.eval()
-    order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]["input_ids"]))
     results: list = [None] * len(tokenized)
     use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
     with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16,
                                                 enabled=use_bf16):
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            batch = collator([tokenized[i] for i in rows])
+        for rows, batch in batches_by_length(tokenized, collator, batch_size):
             labels = batch.pop("labels")
             logits = model(**{k: v.to(device) for k, v in batch.items()}).logits
             predicted = logits.argmax(dim=-1).cpu()

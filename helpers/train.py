@@ -134,6 +134,11 @@ def fit(model, tokenizer, train_dataset, collator, evaluate: Callable[[object], 
     out = Path(config.output_dir)
     device = pick_device()
     precision, _ = pick_precision(device, config.precision)
+    # Accelerate keeps one global state per process; an earlier run (another precision, or
+    # HF Trainer) would make this Accelerator fail. Reset it, keeping the distributed state.
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=False)
     accelerator = Accelerator(mixed_precision={"fp32": "no"}.get(precision, precision),
                               gradient_accumulation_steps=config.grad_accum,
                               cpu=device == "cpu")
@@ -360,18 +365,13 @@ def train_ner(config: TrainConfig, splits, resume: bool = False) -> dict:
     Returns ``{"history", "model_dir", "dev", "test", "truncation", "model"}``; the best
     checkpoint is reloaded to score dev and test.
     """
-    from transformers import (AutoModelForTokenClassification, AutoTokenizer,
-                              DataCollatorForTokenClassification)
+    from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
     from helpers.align import tokenize_and_align
-    from helpers.env import quiet_transformers, resolve_model, seed_everything
+    from helpers.env import quiet_transformers
 
-    seed_everything(config.seed)
-    choice = resolve_model(config.model)
-    splits = {name: _limit(ds, config.train_limit if name == "train" else config.eval_limit)
-              for name, ds in splits.items()}
+    choice, splits, tokenizer = start_run(config, splits)
     names = splits["train"].features["ner_tags"].feature.names
-    tokenizer = AutoTokenizer.from_pretrained(choice.path)
     tokenized, truncation = {}, {}
     for name, ds in splits.items():
         tokenized[name], truncation[name] = tokenize_and_align(
@@ -403,6 +403,20 @@ def train_ner(config: TrainConfig, splits, resume: bool = False) -> dict:
 
 def _limit(dataset, limit: int | None):
     return dataset if limit is None or limit >= len(dataset) else dataset.select(range(limit))
+
+
+def start_run(config: TrainConfig, splits) -> tuple:
+    """What every task does first: seed, resolve the model, cut the splits to the config's
+    limits, load the tokenizer. Returns ``(model choice, splits, tokenizer)``."""
+    from transformers import AutoTokenizer
+
+    from helpers.env import resolve_model, seed_everything
+
+    seed_everything(config.seed)
+    choice = resolve_model(config.model)
+    splits = {name: _limit(ds, config.train_limit if name == "train" else config.eval_limit)
+              for name, ds in splits.items()}
+    return choice, splits, AutoTokenizer.from_pretrained(choice.path)
 
 
 # --------------------------------------------------------------------------- CLI

@@ -144,3 +144,16 @@ def test_cli_reports_a_bad_file_in_one_line(tmp_path, tiny_bert, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and err[-1] == f"error: {bad}:2: expected 2 columns like the lines before, " \
         "found 3: '400 I-DOSAGE x'"
+
+
+def test_a_second_run_with_another_precision_in_the_same_process(tiny_bert, tiny_ner, tmp_path,
+                                                                  monkeypatch):
+    """HF Trainer (or any earlier run) leaves Accelerate's global state set; ours must still start."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state()
+    Accelerator(mixed_precision="no", cpu=True)  # what HF Trainer leaves behind
+    result = train.train_ner(config(tiny_bert, tmp_path, epochs=1, precision="bf16"),
+                             splits(tiny_ner))
+    assert result["history"]["summary"]["precision"] == "bf16"
