@@ -105,7 +105,7 @@ def trainer(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr
     if epochs:
         collator = DataCollatorForTokenClassification(tokenizer)
         dev, _ = align.tokenize_and_align(splits["validation"], tokenizer)
-        result["dev_f1"] = ner_evaluator(model, splits["validation"], dev, collator)(model)["f1"]
+        result["dev_f1"] = ner_evaluator(splits["validation"], dev, collator)(model)["f1"]
         result["train_seconds"] = seconds
     return result
 

@@ -133,16 +133,13 @@ def augment_texts(dataset, p: float = 0.2, seed: int = 0):
     """Synonym replacement on texts (``data.SYNONYMS``), for the augmentation experiment."""
     import random
 
-    from helpers.data import SYNONYMS
+    from helpers.data import synonym
 
     rng = random.Random(seed)
 
     def replace(example):
-        words = []
-        for word in example["text"].split(" "):
-            options = SYNONYMS.get(word.lower())
-            words.append(rng.choice(options) if options and rng.random() < p else word)
-        return {"text": " ".join(words)}
+        return {"text": " ".join(synonym(word, rng, p) or word
+                                 for word in example["text"].split(" "))}
 
     return dataset.map(replace)
 

@@ -137,14 +137,24 @@ def _parse(path: Path) -> tuple[list[dict], int]:
     return sentences, len(lines)
 
 
+def iob2_violations(tags: list[str]):
+    """Yield ``(position, previous tag, tag)`` for every ``I-X`` that does not continue an X.
+
+    >>> list(iob2_violations(["O", "I-TIME", "B-DOSAGE", "I-TIME"]))
+    [(1, 'O', 'I-TIME'), (3, 'B-DOSAGE', 'I-TIME')]
+    """
+    previous = "O"
+    for position, tag in enumerate(tags):
+        if tag.startswith("I-") and previous[2:] != tag[2:]:
+            yield position, previous, tag
+        previous = tag
+
+
 def _first_iob2_violation(sentences: list[dict]) -> tuple[int, str] | None:
     for sent in sentences:
-        previous = "O"
-        for tag, number in zip(sent["tags"], sent["lines"]):
-            if tag.startswith("I-") and previous[2:] != tag[2:]:
-                return number, (f"invalid IOB2: {tag} follows {previous}; an entity starts "
-                                f"with B-{tag[2:]}")
-            previous = tag
+        for position, previous, tag in iob2_violations(sent["tags"]):
+            return sent["lines"][position], (f"invalid IOB2: {tag} follows {previous}; an "
+                                             f"entity starts with B-{tag[2:]}")
     return None
 
 
@@ -410,12 +420,9 @@ def check_iob2(dataset: Dataset) -> list[str]:
     for row, (tokens, tags) in enumerate(zip(dataset["tokens"], tag_strings(dataset))):
         if not tokens:
             problems.append(f"sentence {row}: empty")
-        previous = "O"
-        for position, tag in enumerate(tags):
-            if tag.startswith("I-") and previous[2:] != tag[2:]:
-                problems.append(f"sentence {row}, token {position} ({tokens[position]!r}): "
-                                f"{tag} follows {previous}")
-            previous = tag
+        for position, previous, tag in iob2_violations(tags):
+            problems.append(f"sentence {row}, token {position} ({tokens[position]!r}): "
+                            f"{tag} follows {previous}")
     return problems
 
 
@@ -485,6 +492,14 @@ SYNONYMS = {
 }
 
 
+def synonym(word: str, rng: random.Random, p: float, synonyms: dict | None = None
+            ) -> str | None:
+    """With probability ``p``, a replacement for ``word`` from ``synonyms`` (default
+    ``SYNONYMS``); ``None`` when the word has none or the draw says keep it."""
+    options = (synonyms or SYNONYMS).get(word.lower())
+    return rng.choice(options) if options and rng.random() < p else None
+
+
 def augment_synonyms(dataset: Dataset, p: float = 0.3, seed: int = 0,
                      synonyms: dict | None = None) -> Dataset:
     """Replace words outside entities by a synonym with probability ``p`` (multi-word
@@ -496,9 +511,9 @@ def augment_synonyms(dataset: Dataset, p: float = 0.3, seed: int = 0,
     def replace(example):
         tokens, tags = [], []
         for token, tag in zip(example["tokens"], example["ner_tags"]):
-            options = synonyms.get(token.lower())
-            if tag == o_id and options and rng.random() < p:
-                words = rng.choice(options).split()
+            replacement = synonym(token, rng, p, synonyms) if tag == o_id else None
+            if replacement:
+                words = replacement.split()
                 tokens += words
                 tags += [o_id] * len(words)
             else:

@@ -178,20 +178,17 @@ def predict_dataset(model_dir, dataset, max_length: int = 128, batch_size: int =
 
     Inputs are built as in training (document context, case feature), read from the
     ``run_config.json`` saved with the model."""
-    import json
-    from pathlib import Path
-
     from transformers import (AutoModelForTokenClassification, AutoTokenizer,
                               DataCollatorForTokenClassification)
 
     from helpers.align import tokenize_and_align
     from helpers.env import pick_device, quiet_transformers
+    from helpers.train import saved_run_config
 
     with quiet_transformers():
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = AutoModelForTokenClassification.from_pretrained(model_dir).to(pick_device())
-    run = json.loads((Path(model_dir) / "run_config.json").read_text()) \
-        if (Path(model_dir) / "run_config.json").is_file() else {}
+    run = saved_run_config(model_dir)
     tokenized, _ = tokenize_and_align(dataset, tokenizer, max_length,
                                       context=run.get("context", False),
                                       case_feature=run.get("case_feature", False))

@@ -330,11 +330,9 @@ def check_agreement(answer: Any, gold: list, tokens: list) -> str | None:
 
 # =========================================================================== 03_tokenization_alignment
 def _aligned(word_ids: list, word_labels: list) -> list:
-    out, previous = [], None
-    for word in word_ids:
-        out.append(-100 if word is None or word == previous else word_labels[word])
-        previous = word
-    return out
+    from helpers.align import align_labels
+
+    return align_labels(word_ids, word_labels)
 
 
 @register(

@@ -11,7 +11,6 @@ any length of text gets a tag with context on both sides.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 
@@ -32,9 +31,9 @@ class NerPredictor:
         self.model.to(self.device).eval()
         self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
         self.max_length, self.stride = max_length, stride
-        run_config = Path(model_dir) / "run_config.json"
-        self.case_feature = run_config.is_file() and \
-            json.loads(run_config.read_text()).get("case_feature", False)
+        from helpers.train import saved_run_config
+
+        self.case_feature = saved_run_config(model_dir).get("case_feature", False)
 
     def tag_words(self, words: list[str]) -> tuple[list[str], list[float]]:
         """One IOB2 tag and its probability per word (first piece), over sliding windows."""

@@ -310,6 +310,13 @@ def _peak_memory_mb(device: str) -> float:
         return float("nan")
 
 
+def saved_run_config(model_dir) -> dict:
+    """The ``run_config.json`` saved beside a model (``{}`` for a model from elsewhere), so
+    prediction builds its inputs as training did (context, case feature)."""
+    path = Path(model_dir) / "run_config.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def save_checkpoint(accelerator, model, tokenizer, directory: Path, config: TrainConfig,
                     label_names: list[str] | None, history: dict) -> None:
     """Model (safetensors), tokenizer, label map in the config, run config and history."""
@@ -340,18 +347,19 @@ def _save_state(accelerator, out: Path, history: dict, epoch: int, batch: int) -
 
 
 # --------------------------------------------------------------------------- NER
-def ner_evaluator(model, dataset, tokenized, collator, batch_size: int = 64
+def ner_evaluator(dataset, tokenized, collator, batch_size: int = 64
                   ) -> Callable[[object], dict]:
     """A function ``evaluate(model) -> {"f1", "precision", "recall"}`` on ``dataset`` (strict
     IOB2 entity scores, one prediction per word: its first piece)."""
+    from helpers.data import label_names, tag_strings
+    from helpers.evaluate import entity_scores, predict_tags
+
+    names, gold = label_names(dataset), tag_strings(dataset)  # once, not every epoch
+    word_counts = [len(g) for g in gold]
 
     def evaluate(model_) -> dict:
-        from helpers.evaluate import entity_scores, predict_tags
-
-        names = dataset.features["ner_tags"].feature.names
-        gold = [[names[i] for i in tags] for tags in dataset["ner_tags"]]
         pred = predict_tags(model_, tokenized, collator, names, batch_size,
-                            word_counts=[len(g) for g in gold])
+                            word_counts=word_counts)
         overall = entity_scores(gold, pred).loc["overall"]
         return {"f1": float(overall["f1"]), "precision": float(overall["precision"]),
                 "recall": float(overall["recall"])}
@@ -384,7 +392,7 @@ def train_ner(config: TrainConfig, splits, resume: bool = False) -> dict:
     if config.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     collator = DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=None)
-    evaluate = ner_evaluator(model, splits["validation"], tokenized["validation"], collator,
+    evaluate = ner_evaluator(splits["validation"], tokenized["validation"], collator,
                              config.eval_batch_size)
     history = fit(model, tokenizer, tokenized["train"], collator, evaluate, config,
                   label_names=names, resume=resume)
@@ -396,7 +404,7 @@ def train_ner(config: TrainConfig, splits, resume: bool = False) -> dict:
               "truncation": {k: str(v) for k, v in truncation.items()},
               "dev": evaluate(best)}
     if "test" in splits:
-        result["test"] = ner_evaluator(best, splits["test"], tokenized["test"], collator,
+        result["test"] = ner_evaluator(splits["test"], tokenized["test"], collator,
                                        config.eval_batch_size)(best)
     return result
 

@@ -4,7 +4,6 @@ lessons and the README resolves; the README links the syllabus."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
