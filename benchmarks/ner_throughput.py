@@ -5,10 +5,14 @@ and hardware:
       positions, shuffled batches, fp32, torch's default AdamW (reproduced here to be measured);
   (b) Hugging Face ``Trainer`` with ``DataCollatorForTokenClassification`` and its defaults
       (also timed with ``train_sampling_strategy="group_by_length"``, the fairer comparison);
-  (c) the course's loop (``helpers.train.fit``) with its defaults.
+  (c) the course's loop (``helpers.train.fit``) with its defaults (``train.recipe``: for an
+      uncased model such as MiniLM this includes the case feature, capitalisation passed
+      through ``token_type_ids``).
 
 Each recipe trains for ``--steps`` optimizer steps after ``--warmup-steps`` untimed ones, at the
-same batch size. With ``--epochs E``, (b) and (c) also train fully and report dev F1 (strict).
+same batch size. With ``--epochs E``, (b) and (c) also train fully, at the same learning rate,
+and report dev F1 (strict); (c) trains twice, with its defaults and with exactly the inputs
+(b) gets, so the loop itself is compared too.
 The last stdout line is one JSON object.
 
     python benchmarks/ner_throughput.py --data ../shared/benchmarks/conll2003 --steps 40
@@ -28,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from helpers import align, data, env  # noqa: E402
-from helpers.train import TrainConfig, fit, ner_evaluator, train_ner  # noqa: E402
+from helpers.train import TrainConfig, fit, ner_evaluator, recipe, train_ner  # noqa: E402
 
 
 def articles(splits, model_path, batch_size, steps, warmup, seed):
@@ -60,7 +64,7 @@ def articles(splits, model_path, batch_size, steps, warmup, seed):
     return _rate(stamps, [batch_size] * len(stamps), warmup)
 
 
-def _prepared(splits, model_path, seed):
+def _prepared(splits, model_path, seed, case_feature=False):
     """Tokenizer, aligned training set and a fresh token-classification model (the same for
     the Trainer and the course loop)."""
     from transformers import AutoModelForTokenClassification, AutoTokenizer
@@ -68,7 +72,8 @@ def _prepared(splits, model_path, seed):
     env.seed_everything(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     names = data.label_names(splits["train"])
-    tokenized, _ = align.tokenize_and_align(splits["train"], tokenizer)
+    tokenized, _ = align.tokenize_and_align(splits["train"], tokenizer,
+                                            case_feature=case_feature)
     with env.quiet_transformers():
         model = AutoModelForTokenClassification.from_pretrained(model_path, num_labels=len(names))
     return tokenizer, tokenized, model
@@ -110,11 +115,13 @@ def trainer(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr
     return result
 
 
-def ours(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr=1e-4):
+def ours(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr=1e-4,
+         case_feature=False):
     """The course's loop with its defaults (the same function the notebooks call)."""
     with tempfile.TemporaryDirectory() as out:
         config = TrainConfig(model=model_path, output_dir=out, batch_size=batch_size, lr=lr,
                              seed=seed, epochs=epochs or 1, patience=epochs or 1,
+                             case_feature=case_feature,
                              max_steps=None if epochs else steps + warmup, log_every=10**9)
         if epochs:
             result = train_ner(config, splits)
@@ -126,7 +133,7 @@ def ours(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr=1e
                     "precision": history["summary"]["precision"]}
         from transformers import DataCollatorForTokenClassification
 
-        tokenizer, tokenized, model = _prepared(splits, model_path, seed)
+        tokenizer, tokenized, model = _prepared(splits, model_path, seed, case_feature)
         history = fit(model, tokenizer, tokenized, DataCollatorForTokenClassification(tokenizer),
                       None, config, resume=False)
         return {"samples_per_second": _rate(history["step_end"], history["step_samples"],
@@ -150,13 +157,17 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup-steps", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=int, help="also train (b) and (c) fully; report dev F1")
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--lr", type=float,
+                        help="learning rate for both (b) and (c); default: the course's rate "
+                             "for the model's width (train.recipe: 3e-4 for MiniLM)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
 
     env.check_hub()
     threads = env.set_threads()
     model_path = env.resolve_model(args.model).path
+    course_recipe = recipe(model_path, "ner")
+    args.lr = args.lr or course_recipe["lr"]
     splits = data.read_conll_dir(args.data)
     device = env.pick_device()
     print(f"device {device}, {threads} threads, model {args.model}, batch {args.batch_size}, "
@@ -168,7 +179,10 @@ def main(argv=None) -> int:
     results["trainer_grouped"] = trainer(splits, model_path, args.batch_size, args.steps,
                                          args.warmup_steps, args.seed, grouped=True)
     results["ours"] = ours(splits, model_path, args.batch_size, args.steps, args.warmup_steps,
-                           args.seed, args.epochs, args.lr)
+                           args.seed, args.epochs, args.lr, course_recipe["case_feature"])
+    if args.epochs and course_recipe["case_feature"]:
+        results["ours_same_inputs"] = ours(splits, model_path, args.batch_size, args.steps,
+                                           args.warmup_steps, args.seed, args.epochs, args.lr)
 
     print(f"\n{'recipe':<16} {'samples/s':>10} {'dev F1':>8} {'train s':>9}")
     for name, row in results.items():
@@ -185,10 +199,11 @@ def main(argv=None) -> int:
         ratio_vs_articles=round(results["ours"]["samples_per_second"]
                                 / results["articles"]["samples_per_second"], 3),
         precision=results["ours"]["precision"], device=device, threads=threads,
-        batch_size=args.batch_size, model=args.model)
-    for name in ("trainer", "ours"):
+        batch_size=args.batch_size, model=args.model, lr=args.lr)
+    summary["case_feature"] = course_recipe["case_feature"]
+    for name in ("trainer", "ours", "ours_same_inputs"):
         for key in ("dev_f1", "train_seconds"):
-            if key in results[name]:
+            if key in results.get(name, {}):
                 summary[f"{name}_{key}"] = round(results[name][key], 4)
     print(json.dumps(summary))
     return 0

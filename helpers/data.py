@@ -414,6 +414,57 @@ def find_leakage(splits: DatasetDict, threshold: float = 0.8) -> list[dict]:
     return found
 
 
+class _PhraseIndex:
+    """Texts indexed by word, to find which of them contain a phrase (whole words)."""
+
+    def __init__(self):
+        self.texts: list[str] = []
+        self.by_word: dict = defaultdict(list)
+
+    def add(self, text: str) -> None:
+        for word in set(text.split()):
+            self.by_word[word].append(len(self.texts))
+        self.texts.append(f" {text} ")
+
+    def containing(self, phrase: str) -> list[int]:
+        words = phrase.split()
+        if not words:
+            return []
+        rarest = min(words, key=lambda w: len(self.by_word.get(w, ())))
+        needle = f" {phrase} "
+        return [k for k in self.by_word.get(rarest, ()) if needle in self.texts[k]]
+
+
+def split_by_sentence(dataset: Dataset, dev_size: int = 872, seed: int = 13) -> DatasetDict:
+    """Split a corpus of phrases cut from sentences (SST-2's training file: 67,349 rows, most of
+    them parse-tree phrases of about 6,900 review sentences) into train and a leak-free dev set.
+
+    A *sentence* is a text that occurs inside no longer text (whole-word match, as the phrases
+    are word spans). ``dev_size`` random sentences become dev, like the official dev set (whole
+    sentences). A text found inside a dev sentence and inside no training sentence can only be
+    a phrase of that dev sentence, so it leaves train; common phrases that training sentences
+    also hold ("the film") stay, as they do in the official split. A random row split instead
+    puts phrases of the same sentence on both sides.
+    """
+    texts = [" ".join(t.split()) for t in dataset["text"]]
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    sentences, seen = _PhraseIndex(), []
+    for i in order:  # longest first: a text is a sentence unless a longer one holds it
+        if not sentences.containing(texts[i]):
+            sentences.add(texts[i])
+            seen.append(i)
+    if dev_size >= len(seen):
+        raise ValueError(f"dev_size {dev_size} needs more than the {len(seen)} sentences found")
+    dev = sorted(random.Random(seed).sample(seen, dev_size))
+    dev_set = set(dev)
+    held_out, kept = _PhraseIndex(), _PhraseIndex()
+    for i in seen:
+        (held_out if i in dev_set else kept).add(texts[i])
+    train = [i for i in range(len(texts)) if i not in dev_set
+             and (not held_out.containing(texts[i]) or kept.containing(texts[i]))]
+    return DatasetDict(train=dataset.select(train), validation=dataset.select(dev))
+
+
 def check_iob2(dataset: Dataset) -> list[str]:
     """Problems in a NER dataset's tags (invalid I- transitions, empty sentences); [] if clean."""
     problems = []
@@ -602,23 +653,24 @@ def load_app_feedback() -> DatasetDict:
                                             ("test", "test"))})
 
 
-def course_classification_data(cfg, dev_size: int = 2000, seed: int = 13) -> tuple[DatasetDict, str]:
+def course_classification_data(cfg, dev_size: int = 872, seed: int = 13) -> tuple[DatasetDict, str]:
     """The classification data a notebook uses here: SST-2 from the hub when online (except in
-    ``smoke``; its official validation split becomes our test set and a slice of train our dev
-    set), else the course's app-feedback corpus."""
+    ``smoke``; its official validation split becomes our test set, and ``dev_size`` whole
+    sentences held out of train with all their phrases, ``split_by_sentence``, our dev set),
+    else the course's app-feedback corpus."""
     if cfg.online and cfg.profile.name != "smoke":
         try:
             from datasets import load_dataset
 
             hub = load_dataset(SST2_HUB_ID)
             train = hub["train"].rename_column("sentence", "text").remove_columns("idx")
-            parts = train.train_test_split(test_size=dev_size, seed=seed)
+            parts = split_by_sentence(train, dev_size=dev_size, seed=seed)
             test = hub["validation"].rename_column("sentence", "text").remove_columns("idx")
-            print(f"SST-2: dev is {dev_size} random rows of train. Train holds phrases of the "
-                  "same sentences, so dev scores are inflated by leakage; trust the test "
-                  "(official validation) score.")
-            return DatasetDict(train=parts["train"], validation=parts["test"], test=test), \
-                f"{SST2_HUB_ID} (dev: {dev_size} rows of train)"
+            print(f"SST-2: dev is {dev_size} whole sentences of train, with their phrases taken "
+                  f"out of train ({len(train) - len(parts['train']) - dev_size} rows); test is "
+                  "the official validation split.")
+            return DatasetDict(train=parts["train"], validation=parts["validation"], test=test), \
+                f"{SST2_HUB_ID} (dev: {dev_size} held-out sentences of train)"
         except Exception as err:  # the hub answered, but not with the data set
             print(f"SST-2 could not be loaded ({type(err).__name__}); using the course's "
                   "app-feedback corpus instead.")

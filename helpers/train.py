@@ -61,6 +61,17 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
 
+def recipe(model_path: str, task: str = "ner") -> dict:
+    """The course's default learning rate and case feature for ``task`` and the model (see
+    ``config_for``); the notebooks, the CLI and the benchmark all start from it."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    wide = getattr(AutoConfig.from_pretrained(model_path), "hidden_size", 768) >= 768
+    uncased = bool(getattr(AutoTokenizer.from_pretrained(model_path), "do_lower_case", False))
+    return {"lr": {"ner": 5e-5 if wide else 3e-4, "classify": 2e-5 if wide else 1e-4}[task],
+            "case_feature": task == "ner" and uncased}
+
+
 def config_for(cfg, task: str = "ner", **changes) -> TrainConfig:
     """The run config for a notebook: the profile's model, limits, epochs and batch size, and a
     learning rate for the task and the model's size. NER: 5e-5 for BERT-base-sized models
@@ -71,15 +82,9 @@ def config_for(cfg, task: str = "ner", **changes) -> TrainConfig:
 
     ``cfg`` is ``env.setup()``'s result; ``changes`` override any field.
     """
-    from transformers import AutoConfig, AutoTokenizer
-
     profile = cfg.profile
-    width = getattr(AutoConfig.from_pretrained(cfg.model.path), "hidden_size", 768)
-    wide = width >= 768
-    lr = {"ner": 5e-5 if wide else 3e-4, "classify": 2e-5 if wide else 1e-4}[task]
-    uncased = getattr(AutoTokenizer.from_pretrained(cfg.model.path), "do_lower_case", False)
-    settings = dict(task=task, model=profile.model, epochs=profile.epochs, lr=lr,
-                    case_feature=task == "ner" and bool(uncased),
+    settings = dict(task=task, model=profile.model, epochs=profile.epochs,
+                    **recipe(cfg.model.path, task),
                     batch_size=profile.batch_size, max_length=profile.max_length,
                     train_limit=profile.train_limit, eval_limit=profile.eval_limit,
                     seed=cfg.seed, output_dir=str(MODELS / f"{task}-{profile.name}"))
@@ -174,7 +179,7 @@ def fit(model, tokenizer, train_dataset, collator, evaluate: Callable[[object], 
                           f"batch {skip_batches}")
 
     _reset_peak_memory(device)
-    bad_epochs, samples_seen, train_seconds = 0, 0, 0.0
+    bad_epochs, samples_seen, train_seconds, data_wait = 0, 0, 0.0, 0.0
     epoch = start_epoch
     try:
         for epoch in range(start_epoch, config.epochs):
@@ -188,8 +193,9 @@ def fit(model, tokenizer, train_dataset, collator, evaluate: Callable[[object], 
             bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
                        disable=not accelerator.is_local_main_process,
                        total=len(loader) - batch_index)
-            started = time.perf_counter()
+            started = fetched = time.perf_counter()
             for batch in bar:
+                data_wait += time.perf_counter() - fetched  # the step waited for its batch
                 with accelerator.accumulate(model):
                     loss = model(**batch).loss
                     if not torch.isfinite(loss):
@@ -216,6 +222,7 @@ def fit(model, tokenizer, train_dataset, collator, evaluate: Callable[[object], 
                     bar.set_postfix(loss=f"{running:.3f}")
                 if config.max_steps and len(history["step_end"]) >= config.max_steps:
                     break
+                fetched = time.perf_counter()
             seconds = time.perf_counter() - started
             train_seconds += seconds
             samples_seen += epoch_samples
@@ -256,7 +263,10 @@ def fit(model, tokenizer, train_dataset, collator, evaluate: Callable[[object], 
                           "device": device, "precision": precision,
                           "optimizer": "AdamW (fused)" if optimizer.defaults.get("fused")
                           else "AdamW (foreach)",
-                          "peak_memory_mb": _peak_memory_mb(device)}
+                          "peak_memory_mb": _peak_memory_mb(device),
+                          # training time spent waiting for the DataLoader's batches
+                          "data_wait_seconds": data_wait,
+                          "data_wait_share": data_wait / train_seconds if train_seconds else 0.0}
     if evaluate is not None:
         (out / "history.json").write_text(json.dumps(
             {k: v for k, v in history.items() if not k.startswith("step_")}, indent=2))
@@ -452,7 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--test", help="a data file; scored once, with the best dev checkpoint")
     common.add_argument("--model", default=os.environ.get("COURSE_MODEL", defaults.model))
     common.add_argument("--epochs", type=int, default=defaults.epochs)
-    common.add_argument("--lr", type=float, default=defaults.lr)
+    common.add_argument("--lr", type=float,
+                        help="default: the course's rate for the task and model width "
+                             "(NER 3e-4 small / 5e-5 BERT-base; classify 1e-4 / 2e-5)")
     common.add_argument("--batch-size", type=int, default=defaults.batch_size)
     common.add_argument("--grad-accum", type=int, default=defaults.grad_accum)
     common.add_argument("--max-length", type=int, default=defaults.max_length)
@@ -472,8 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     ner.add_argument("--context", action="store_true",
                      help="feed neighbouring sentences of the document as context")
     ner.add_argument("--label-all-subtokens", action="store_true")
-    ner.add_argument("--case-feature", action="store_true",
-                     help="mark capitalised words through token_type_ids (uncased models)")
+    ner.add_argument("--case-feature", action=argparse.BooleanOptionalAction,
+                     help="mark capitalised words through token_type_ids (default: on for "
+                          "uncased models)")
     ner.add_argument("--freeze-word-embeddings", action="store_true")
     classify = sub.add_parser("classify", parents=[common],
                               help="text classification from TSV/CSV/JSONL (text, label)")
@@ -488,19 +501,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--validation is required with a data file")
 
     from helpers.data import DataFormatError
-    from helpers.env import check_hub, set_threads
+    from helpers.env import check_hub, resolve_model, set_threads
 
     check_hub()
     set_threads()
+    course_recipe = recipe(resolve_model(args.model).path, args.task)
     config = TrainConfig(
         task=args.task, model=args.model, output_dir=args.output or str(MODELS / args.task),
-        epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, grad_accum=args.grad_accum,
+        epochs=args.epochs, lr=args.lr or course_recipe["lr"], batch_size=args.batch_size,
+        grad_accum=args.grad_accum,
         max_length=args.max_length, warmup=args.warmup, weight_decay=args.weight_decay,
         patience=args.patience, precision=args.precision, seed=args.seed,
         train_limit=args.train_limit)
     if args.task == "ner":
         config.context, config.label_all_subtokens = args.context, args.label_all_subtokens
-        config.case_feature = args.case_feature
+        config.case_feature = course_recipe["case_feature"] if args.case_feature is None \
+            else args.case_feature
         config.freeze_word_embeddings = args.freeze_word_embeddings
     else:
         config.extra = {"tuning": args.tuning, "upper_layers": args.upper_layers,
@@ -522,6 +538,7 @@ def main(argv: list[str] | None = None) -> int:
             "train_samples_per_second": round(summary["train_samples_per_second"], 2),
             "device": summary["device"], "precision": summary["precision"],
             "optimizer": summary["optimizer"],
+            "data_wait_share": round(summary["data_wait_share"], 4),
             "best_epoch": result["history"]["best"]["epoch"], "model_dir": result["model_dir"]}
     if "test" in result:
         line["test_f1"] = result["test"]["f1"]

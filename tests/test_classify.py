@@ -171,3 +171,34 @@ def test_classification_data_offline_falls_back_in_one_line(capsys, monkeypatch)
     assert len(out) == 1 and out[0].startswith("Offline: SST-2")
     assert source.startswith("app_feedback") and len(dataset["train"]) == 1400
     assert dataset["train"].features["label"].names == ["no_action", "follow_up"]
+
+
+def test_classification_data_online_holds_out_whole_sst2_sentences(capsys, monkeypatch):
+    """The hub path (faked: no network in tests): dev is whole training sentences whose own
+    phrases left train; test is the hub's validation split."""
+    import datasets
+    from datasets import Dataset, DatasetDict
+
+    from helpers import env
+
+    sentences = [f"movie {k} is {'good' if k % 2 else 'bad'} and {w} ." for k, w in
+                 enumerate("long short odd fun slow warm cold dark".split())]
+    rows = [(" ".join(s.split()[a:b]), k % 2) for k, s in enumerate(sentences)
+            for a in range(7) for b in range(a + 2, 8)]
+
+    def table(pairs):
+        return Dataset.from_dict({"idx": list(range(len(pairs))), "sentence": [t for t, _ in pairs],
+                                  "label": [y for _, y in pairs]})
+
+    hub = DatasetDict(train=table(rows), validation=table([("a new review .", 1)]))
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: hub)
+    cfg = env.CourseEnv(profile=env.get_profile("cpu"), device="cpu", precision="fp32",
+                        precision_reason="", threads=2, seed=0, online=True,
+                        online_reason="", model=env.resolve_model("minilm"))
+    dataset, source = data.course_classification_data(cfg, dev_size=2)
+    assert "held-out sentences" in source and "whole sentences" in capsys.readouterr().out
+    assert set(dataset["validation"]["text"]) <= set(sentences)
+    assert dataset["test"]["text"] == ["a new review ."]
+    for sentence in dataset["validation"]["text"]:
+        assert sentence not in dataset["train"]["text"]
+        assert not any(sentence.split()[1] in t.split() for t in dataset["train"]["text"])

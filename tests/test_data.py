@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from datasets import DatasetDict
+from datasets import Dataset, DatasetDict
 
 from helpers import data
 from helpers.data import ConllFormatError, read_conll, write_conll
@@ -140,6 +140,43 @@ def test_leakage_finds_planted_exact_and_near_duplicates(tmp_path):
 def test_leakage_ignores_duplicates_within_one_split(tmp_path):
     train = _ds([["same words in here again"], ["same words in here again"]], tmp_path)
     assert data.find_leakage(DatasetDict({"train": train})) == []
+
+
+def _phrases(sentences, shared=()):
+    """Each sentence with its word spans of length >= 2 (as SST-2's parse-tree phrases), and
+    ``shared`` phrases also present in other sentences."""
+    rows = []
+    for k, sentence in enumerate(sentences):
+        words = sentence.split()
+        rows += [(" ".join(words[a:b]), k % 2) for a in range(len(words))
+                 for b in range(a + 2, len(words) + 1)]
+    return Dataset.from_dict({"text": [t for t, _ in rows] + list(shared),
+                              "label": [y for _, y in rows] + [0] * len(shared)})
+
+
+def test_split_by_sentence_holds_out_whole_sentences_and_their_phrases():
+    sentences = [f"review {k} says the film is {adj} ." for k, adj in
+                 enumerate(["dull", "great", "long", "fun", "odd", "sad"])]
+    ds = _phrases(sentences)
+    splits = data.split_by_sentence(ds, dev_size=2, seed=0)
+    dev, train = splits["validation"]["text"], splits["train"]["text"]
+    assert len(dev) == 2 and set(dev) <= set(sentences)  # whole sentences only
+    for sentence in dev:
+        own = [t for t in train if f" {t} " in f" {sentence} "]
+        # only phrases that a training sentence also holds stay ("says the film is")
+        assert own and all(any(f" {t} " in f" {s} " for s in sentences if s not in dev)
+                           for t in own)
+        assert not any(sentence.split()[1] in t.split() for t in own)  # its own number: gone
+    assert len(train) + 2 < len(ds)
+    random_rows = ds.train_test_split(test_size=0.1, seed=0)
+    leaked = [t for t in random_rows["test"]["text"]
+              if any(f" {t} " in f" {u} " for u in random_rows["train"]["text"])]
+    assert leaked  # the row split it replaces does leak
+
+
+def test_split_by_sentence_says_when_there_are_too_few_sentences():
+    with pytest.raises(ValueError, match="sentences found"):
+        data.split_by_sentence(_phrases(["a b c", "d e f"]), dev_size=2)
 
 
 def test_split_by_document_keeps_documents_whole(tmp_path):

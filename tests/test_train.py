@@ -110,6 +110,26 @@ def test_out_of_memory_says_how_to_fix_it(tiny_bert, tiny_ner, tmp_path, monkeyp
         train.train_ner(config(tiny_bert, tmp_path), splits(tiny_ner))
 
 
+def test_time_waiting_for_batches_is_measured(tiny_bert, tiny_ner, tmp_path, monkeypatch):
+    import time
+
+    from transformers import DataCollatorForTokenClassification
+
+    quick = train.train_ner(config(tiny_bert, tmp_path / "quick"), splits(tiny_ner))
+    original = DataCollatorForTokenClassification.torch_call
+
+    def slow(self, features):
+        time.sleep(0.05)  # a collator (or disk) that cannot keep up
+        return original(self, features)
+
+    monkeypatch.setattr(DataCollatorForTokenClassification, "torch_call", slow)
+    starved = train.train_ner(config(tiny_bert, tmp_path / "slow"), splits(tiny_ner))
+    waited = starved["history"]["summary"]["data_wait_seconds"]
+    assert waited >= 0.05 * len(starved["history"]["step_end"])  # every batch's sleep counted
+    assert 0.0 < quick["history"]["summary"]["data_wait_seconds"] < waited
+    assert 0.0 < quick["history"]["summary"]["data_wait_share"] < 1.0
+
+
 def test_early_stopping(tiny_bert, tiny_ner, tmp_path):
     result = train.train_ner(config(tiny_bert, tmp_path, epochs=6, lr=0.0, patience=1),
                              splits(tiny_ner))  # lr 0: dev never improves after epoch 1

@@ -1,0 +1,39 @@
+"""benchmarks/ner_throughput.py: one command, three recipes timed in one process, a JSON line
+last; with --epochs, dev F1 for the Trainer and the course loop (tiny model, small data)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+
+from helpers.data import REPO_ROOT
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location(
+        "ner_throughput", REPO_ROOT / "benchmarks" / "ner_throughput.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_times_three_recipes_and_compares_dev_f1(tiny_bert, tiny_ner, tmp_path, capsys):
+    folder = tmp_path / "conll"
+    folder.mkdir()
+    shutil.copy(tiny_ner["train"], folder / "train.txt")
+    shutil.copy(tiny_ner["validation"], folder / "valid.txt")
+    code = _benchmark().main(["--data", str(folder), "--model", tiny_bert, "--steps", "3",
+                              "--warmup-steps", "1", "--batch-size", "8", "--epochs", "1"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for recipe in ("articles", "trainer", "trainer_grouped", "ours"):
+        assert summary[f"{recipe}_samples_per_second"] > 0
+    assert summary["ratio_vs_trainer"] == round(
+        summary["ours_samples_per_second"] / summary["trainer_samples_per_second"], 3)
+    assert summary["precision"] in {"bf16", "fp32"} and summary["device"] == "cpu"
+    # the tiny model's tokenizer is MiniLM's (uncased), so the course recipe adds the case
+    # feature, and the loop is also run on exactly the Trainer's inputs
+    assert summary["case_feature"] is True and summary["lr"] == 3e-4
+    for key in ("trainer_dev_f1", "ours_dev_f1", "ours_same_inputs_dev_f1"):
+        assert 0.0 <= summary[key] <= 1.0
