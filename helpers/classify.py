@@ -66,16 +66,17 @@ def apply_tuning(model, mode: str = "full", upper_layers: int = 2, lora_r: int =
     return model, trainable, total
 
 
-def predict_proba(model, tokenized, collator, batch_size: int = 64) -> np.ndarray:
-    """Probability of class 1 for every example, batches formed by length."""
-    import torch
-
+def predict_proba(model, tokenized, collator, batch_size: int = 64,
+                  precision: str | None = None) -> np.ndarray:
+    """Probability of class 1 for every example, batches formed by length, in the training
+    precision (``env.inference``)."""
+    from helpers.env import inference
     from helpers.evaluate import batches_by_length
 
     device = next(model.parameters()).device
     model.eval()
     probs = np.zeros(len(tokenized))
-    with torch.inference_mode():
+    with inference(device, precision):
         for rows, batch in batches_by_length(tokenized, collator, batch_size):
             batch.pop("labels", None)
             logits = model(**{k: v.to(device) for k, v in batch.items()}).logits.float()
@@ -167,27 +168,31 @@ def train_classifier(config, splits) -> dict:
         model = AutoModelForSequenceClassification.from_pretrained(
             choice.path, num_labels=len(names), id2label=dict(enumerate(names)),
             label2id={n: i for i, n in enumerate(names)}, **overrides)
+    if config.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
     model, trainable, total = apply_tuning(model, extra.get("tuning", "full"),
                                            extra.get("upper_layers", 2), extra.get("lora_r", 8))
     collator = DataCollatorWithPadding(tokenizer)
 
+    dev_probs = []  # per epoch: the best epoch's are the saved model's, no second pass needed
+
     def evaluate(model_) -> dict:
-        return scores(splits["validation"]["label"],
-                      predict_proba(model_, tokenized["validation"], collator,
-                                    config.eval_batch_size))
+        dev_probs.append(predict_proba(model_, tokenized["validation"], collator,
+                                       config.eval_batch_size, config.precision))
+        return scores(splits["validation"]["label"], dev_probs[-1])
 
     history = fit(model, tokenizer, tokenized["train"], collator, evaluate, config,
                   label_names=names, metric="f1", resume=False)
     best_dir = Path(config.output_dir) / "best"
-    best = _load_best(best_dir, extra.get("tuning", "full"))
     result = {"history": history, "model_dir": str(best_dir), "model": choice.short_name,
-              "trainable": trainable, "total": total}
-    for name in ("validation", "test"):
-        if name in tokenized:
-            probs = predict_proba(best, tokenized[name], collator, config.eval_batch_size)
-            key = "dev" if name == "validation" else "test"
-            result[key] = scores(splits[name]["label"], probs)
-            result[f"{key}_probs"] = probs
+              "trainable": trainable, "total": total,
+              "dev_probs": dev_probs[history["best"]["epoch"] - 1]}
+    result["dev"] = scores(splits["validation"]["label"], result["dev_probs"])
+    if "test" in tokenized:  # scored once, with the checkpoint as saved
+        best = _load_best(best_dir, extra.get("tuning", "full"))
+        result["test_probs"] = predict_proba(best, tokenized["test"], collator,
+                                             config.eval_batch_size, config.precision)
+        result["test"] = scores(splits["test"]["label"], result["test_probs"])
     return result
 
 

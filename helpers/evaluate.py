@@ -40,21 +40,21 @@ def batches_by_length(tokenized, collator, batch_size: int = 64):
 
 
 def predict_tags(model, tokenized, collator, label_names: list[str], batch_size: int = 64,
-                 word_counts: list[int] | None = None) -> list[list[str]]:
+                 word_counts: list[int] | None = None, precision: str | None = None
+                 ) -> list[list[str]]:
     """Word-level predicted tags for a tokenised NER dataset (with aligned ``labels``).
 
     Batches are formed from sequences of similar length (less padding), run without
-    gradients, and the prediction at each labelled position (a word's first piece) is kept.
-    Words cut off by truncation are predicted ``O`` when ``word_counts`` is given.
+    gradients in the training precision (``env.inference``), and the prediction at each
+    labelled position (a word's first piece) is kept. Words cut off by truncation are
+    predicted ``O`` when ``word_counts`` is given.
     """
-    import torch
+    from helpers.env import inference
 
     device = next(model.parameters()).device
     model.eval()
     results: list = [None] * len(tokenized)
-    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16,
-                                                enabled=use_bf16):
+    with inference(device, precision):
         for rows, batch in batches_by_length(tokenized, collator, batch_size):
             labels = batch.pop("labels")
             logits = model(**{k: v.to(device) for k, v in batch.items()}).logits
@@ -194,4 +194,5 @@ def predict_dataset(model_dir, dataset, max_length: int = 128, batch_size: int =
                                       case_feature=run.get("case_feature", False))
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     return predict_tags(model, tokenized, DataCollatorForTokenClassification(tokenizer), names,
-                        batch_size, word_counts=[len(t) for t in dataset["tokens"]])
+                        batch_size, word_counts=[len(t) for t in dataset["tokens"]],
+                        precision=run.get("precision"))

@@ -52,7 +52,9 @@ class NerPredictor:
             windows = range(len(encoding["input_ids"]))
             inputs["token_type_ids"] = torch.tensor(
                 [case_type_ids(words, encoding.word_ids(w)) for w in windows])
-        with torch.inference_mode():
+        from helpers.env import inference
+
+        with inference(self.device):
             logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
         probs = logits.float().softmax(-1).cpu()
         best: dict[int, tuple[int, int, int]] = {}  # word -> (distance from edge, window, pos)

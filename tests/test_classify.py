@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -143,6 +144,41 @@ def test_cli_classify_prints_the_json_line(tiny_bert, tmp_path, capsys):
     for key in ("dev_accuracy", "dev_f1", "test_accuracy", "test_f1", "train_seconds",
                 "train_samples_per_second"):
         assert key in result
+    # the course's classification defaults: lr 1e-4 for a small model, word embeddings frozen
+    saved = json.loads((tmp_path / "run" / "best" / "run_config.json").read_text())
+    assert saved["lr"] == 1e-4 and saved["freeze_word_embeddings"] is True
+    assert result["trainable_parameters"] < 0.5 * sum(
+        p.numel() for p in classify._load_best(tmp_path / "run" / "best", "full").parameters())
+
+
+def test_cli_classify_refuses_resume(tiny_bert, tmp_path, capsys):
+    from helpers import train
+
+    files = _feedback_files(tmp_path)
+    with pytest.raises(SystemExit):
+        train.main(["classify", "--train", str(files["train"]), "--validation",
+                    str(files["dev"]), "--model", tiny_bert, "--resume"])
+    assert "--resume is for ner runs" in capsys.readouterr().err
+
+
+def test_dev_scores_are_the_saved_checkpoints(tiny_bert, tmp_path):
+    """The dev probabilities kept from the best epoch equal a fresh prediction with the saved
+    checkpoint (no second pass over dev is needed)."""
+    from transformers import AutoTokenizer, DataCollatorWithPadding
+
+    from helpers.train import TrainConfig
+
+    files = _feedback_files(tmp_path)
+    splits = {"train": read_text_classification(files["train"]),
+              "validation": read_text_classification(files["dev"])}
+    config = TrainConfig(model=tiny_bert, output_dir=str(tmp_path / "run"), epochs=3,
+                         batch_size=8, lr=1e-3)
+    result = classify.train_classifier(config, splits)
+    best = classify._load_best(tmp_path / "run" / "best", "full")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "run" / "best")
+    again = classify.predict_proba(best, classify.tokenize_texts(splits["validation"], tokenizer),
+                                   DataCollatorWithPadding(tokenizer))
+    assert np.allclose(result["dev_probs"], again, atol=1e-3)
 
 
 def test_train_classifier_with_lora_saves_and_reloads(tiny_bert, tmp_path):

@@ -157,6 +157,36 @@ def test_cli_prints_one_json_line_last(tiny_bert, tiny_ner, tmp_path, capsys):
     assert Path(result["model_dir"], "model.safetensors").is_file()
 
 
+def test_cli_defaults_come_from_the_course_recipe(tiny_bert, tiny_ner, tmp_path):
+    """No flags: the recipe's lr and case feature for this small uncased model; flags win."""
+    common = ["ner", "--train", str(tiny_ner["train"]), "--validation",
+              str(tiny_ner["validation"]), "--model", tiny_bert, "--epochs", "1",
+              "--batch-size", "8"]
+    assert train.main(common + ["--output", str(tmp_path / "a")]) == 0
+    saved = json.loads((tmp_path / "a" / "best" / "run_config.json").read_text())
+    assert (saved["lr"], saved["case_feature"], saved["freeze_word_embeddings"]) == \
+        (3e-4, True, False)
+    assert train.main(common + ["--output", str(tmp_path / "b"), "--lr", "1e-4",
+                                "--no-case-feature", "--freeze-word-embeddings"]) == 0
+    saved = json.loads((tmp_path / "b" / "best" / "run_config.json").read_text())
+    assert (saved["lr"], saved["case_feature"], saved["freeze_word_embeddings"]) == \
+        (1e-4, False, True)
+
+
+def test_recipe_by_task_and_width(tiny_bert, tmp_path):
+    from transformers import AutoTokenizer, BertConfig
+
+    assert train.recipe(tiny_bert, "ner") == {"lr": 3e-4, "case_feature": True,
+                                              "freeze_word_embeddings": False}
+    assert train.recipe(tiny_bert, "classify") == {"lr": 1e-4, "case_feature": False,
+                                                   "freeze_word_embeddings": True}
+    wide = tmp_path / "wide"
+    BertConfig(hidden_size=768).save_pretrained(wide)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(wide)
+    assert train.recipe(str(wide), "ner")["lr"] == 5e-5
+    assert train.recipe(str(wide), "classify")["lr"] == 2e-5
+
+
 def test_cli_reports_a_bad_file_in_one_line(tmp_path, tiny_bert, capsys):
     bad = tmp_path / "bad.conll"
     bad.write_text("took O\n400 I-DOSAGE x\n")
