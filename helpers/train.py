@@ -50,6 +50,7 @@ class TrainConfig:
     patience: int = 2  # epochs without dev improvement before stopping
     seed: int = 42
     precision: str | None = None  # bf16/fp16/fp32; None: env.pick_precision decides
+    optimizer: str | None = None  # "fused" or "foreach" AdamW; None: fused where offered
     label_all_subtokens: bool = False
     context: bool = False  # neighbouring sentences of the document as extra input
     case_feature: bool = False  # capitalisation through token_type_ids (uncased models)
@@ -295,11 +296,14 @@ def _adamw(model, config: TrainConfig, device: str):
             (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
     groups = [{"params": decay, "weight_decay": config.weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
-    if device in ("cuda", "cpu"):
+    if config.optimizer not in (None, "fused", "foreach"):
+        raise ValueError(f"optimizer {config.optimizer!r}: expected fused or foreach")
+    if config.optimizer != "foreach" and device in ("cuda", "cpu"):
         try:
             return torch.optim.AdamW(groups, lr=config.lr, fused=True)
         except (RuntimeError, TypeError):  # a build without the fused kernel
-            pass
+            if config.optimizer == "fused":
+                raise
     return torch.optim.AdamW(groups, lr=config.lr)
 
 
@@ -486,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
     common.add_argument("--patience", type=int, default=defaults.patience)
     common.add_argument("--precision", choices=["bf16", "fp16", "fp32"])
+    common.add_argument("--optimizer", choices=["fused", "foreach"],
+                        help="AdamW kernel (default: fused where the device offers it)")
     common.add_argument("--train-limit", type=int, help="use only the first N training examples")
     common.add_argument("--output", default=None, help="run folder (default build/models/<task>)")
     common.add_argument("--seed", type=int, default=defaults.seed)
@@ -528,7 +534,8 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs, lr=args.lr or course_recipe["lr"], batch_size=args.batch_size,
         grad_accum=args.grad_accum,
         max_length=args.max_length, warmup=args.warmup, weight_decay=args.weight_decay,
-        patience=args.patience, precision=args.precision, seed=args.seed,
+        patience=args.patience, precision=args.precision, optimizer=args.optimizer,
+        seed=args.seed,
         train_limit=args.train_limit)
     config.freeze_word_embeddings = course_recipe["freeze_word_embeddings"] \
         if args.freeze_word_embeddings is None else args.freeze_word_embeddings

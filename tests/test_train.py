@@ -144,6 +144,15 @@ def test_weight_decay_groups():
     assert plain["weight_decay"] == 0.0 and len(plain["params"]) == 3  # biases, LayerNorm
 
 
+def test_optimizer_kernel_can_be_forced():
+    model = torch.nn.Linear(4, 4)
+    assert train._adamw(model, TrainConfig(), "cpu").defaults["fused"]  # torch 2.13 on CPU
+    assert not train._adamw(model, TrainConfig(optimizer="foreach"), "cpu").defaults["fused"]
+    assert train._adamw(model, TrainConfig(optimizer="fused"), "cpu").defaults["fused"]
+    with pytest.raises(ValueError, match="expected fused or foreach"):
+        train._adamw(model, TrainConfig(optimizer="sgd"), "cpu")
+
+
 def test_cli_prints_one_json_line_last(tiny_bert, tiny_ner, tmp_path, capsys):
     code = train.main(["ner", "--train", str(tiny_ner["train"]),
                        "--validation", str(tiny_ner["validation"]),
@@ -157,7 +166,7 @@ def test_cli_prints_one_json_line_last(tiny_bert, tiny_ner, tmp_path, capsys):
     assert Path(result["model_dir"], "model.safetensors").is_file()
 
 
-def test_cli_defaults_come_from_the_course_recipe(tiny_bert, tiny_ner, tmp_path):
+def test_cli_defaults_come_from_the_course_recipe(tiny_bert, tiny_ner, tmp_path, capsys):
     """No flags: the recipe's lr and case feature for this small uncased model; flags win."""
     common = ["ner", "--train", str(tiny_ner["train"]), "--validation",
               str(tiny_ner["validation"]), "--model", tiny_bert, "--epochs", "1",
@@ -166,8 +175,12 @@ def test_cli_defaults_come_from_the_course_recipe(tiny_bert, tiny_ner, tmp_path)
     saved = json.loads((tmp_path / "a" / "best" / "run_config.json").read_text())
     assert (saved["lr"], saved["case_feature"], saved["freeze_word_embeddings"]) == \
         (3e-4, True, False)
+    capsys.readouterr()
     assert train.main(common + ["--output", str(tmp_path / "b"), "--lr", "1e-4",
-                                "--no-case-feature", "--freeze-word-embeddings"]) == 0
+                                "--no-case-feature", "--freeze-word-embeddings",
+                                "--optimizer", "foreach", "--precision", "fp32"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["optimizer"], line["precision"]) == ("AdamW (foreach)", "fp32")
     saved = json.loads((tmp_path / "b" / "best" / "run_config.json").read_text())
     assert (saved["lr"], saved["case_feature"], saved["freeze_word_embeddings"]) == \
         (1e-4, False, True)
