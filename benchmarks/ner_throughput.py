@@ -167,7 +167,8 @@ def main(argv=None) -> int:
     threads = env.set_threads()
     model_path = env.resolve_model(args.model).path
     course_recipe = recipe(model_path, "ner")
-    args.lr = args.lr or course_recipe["lr"]
+    if args.lr is None:
+        args.lr = course_recipe["lr"]
     splits = data.read_conll_dir(args.data)
     device = env.pick_device()
     print(f"device {device}, {threads} threads, model {args.model}, batch {args.batch_size}, "
@@ -199,8 +200,8 @@ def main(argv=None) -> int:
         ratio_vs_articles=round(results["ours"]["samples_per_second"]
                                 / results["articles"]["samples_per_second"], 3),
         precision=results["ours"]["precision"], device=device, threads=threads,
-        batch_size=args.batch_size, model=args.model, lr=args.lr)
-    summary["case_feature"] = course_recipe["case_feature"]
+        batch_size=args.batch_size, model=args.model, lr=args.lr,
+        case_feature=course_recipe["case_feature"])
     for name in ("trainer", "ours", "ours_same_inputs"):
         for key in ("dev_f1", "train_seconds"):
             if key in results.get(name, {}):

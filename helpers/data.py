@@ -448,21 +448,20 @@ def split_by_sentence(dataset: Dataset, dev_size: int = 872, seed: int = 13) -> 
     """
     texts = [" ".join(t.split()) for t in dataset["text"]]
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    sentences, seen = _PhraseIndex(), []
+    sentences, sentence_rows = _PhraseIndex(), []
     for i in order:  # longest first: a text is a sentence unless a longer one holds it
         if not sentences.containing(texts[i]):
             sentences.add(texts[i])
-            seen.append(i)
-    if dev_size >= len(seen):
-        raise ValueError(f"dev_size {dev_size} needs more than the {len(seen)} sentences found")
-    dev = sorted(random.Random(seed).sample(seen, dev_size))
-    dev_set = set(dev)
-    held_out, kept = _PhraseIndex(), _PhraseIndex()
-    for i in seen:
-        (held_out if i in dev_set else kept).add(texts[i])
-    train = [i for i in range(len(texts)) if i not in dev_set
-             and (not held_out.containing(texts[i]) or kept.containing(texts[i]))]
-    return DatasetDict(train=dataset.select(train), validation=dataset.select(dev))
+            sentence_rows.append(i)
+    if dev_size >= len(sentence_rows):
+        raise ValueError(f"dev_size {dev_size} needs more than the {len(sentence_rows)} "
+                         "sentences found")
+    dev = set(random.Random(seed).sample(sentence_rows, dev_size))
+    # every text sits in at least one sentence (itself, if no longer text holds it); it
+    # stays in train when one of those is a training sentence
+    train = [i for i in range(len(texts)) if i not in dev and any(
+        sentence_rows[k] not in dev for k in sentences.containing(texts[i]))]
+    return DatasetDict(train=dataset.select(train), validation=dataset.select(sorted(dev)))
 
 
 def check_iob2(dataset: Dataset) -> list[str]:

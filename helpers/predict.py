@@ -23,6 +23,7 @@ class NerPredictor:
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         from helpers.env import pick_device, quiet_transformers
+        from helpers.train import saved_run_config
 
         with quiet_transformers():
             self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -31,9 +32,8 @@ class NerPredictor:
         self.model.to(self.device).eval()
         self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
         self.max_length, self.stride = max_length, stride
-        from helpers.train import saved_run_config
-
-        self.case_feature = saved_run_config(model_dir).get("case_feature", False)
+        run = saved_run_config(model_dir)  # inputs and precision as in training
+        self.case_feature, self.precision = run.get("case_feature", False), run.get("precision")
 
     def tag_words(self, words: list[str]) -> tuple[list[str], list[float]]:
         """One IOB2 tag and its probability per word (first piece), over sliding windows."""
@@ -54,7 +54,7 @@ class NerPredictor:
                 [case_type_ids(words, encoding.word_ids(w)) for w in windows])
         from helpers.env import inference
 
-        with inference(self.device):
+        with inference(self.device, self.precision):
             logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
         probs = logits.float().softmax(-1).cpu()
         best: dict[int, tuple[int, int, int]] = {}  # word -> (distance from edge, window, pos)

@@ -528,21 +528,17 @@ def main(argv: list[str] | None = None) -> int:
 
     check_hub()
     set_threads()
-    course_recipe = recipe(resolve_model(args.model).path, args.task)
+    # the course recipe for this task and model, where no flag says otherwise
+    chosen = {key: value if getattr(args, key, None) is None else getattr(args, key)
+              for key, value in recipe(resolve_model(args.model).path, args.task).items()}
     config = TrainConfig(
         task=args.task, model=args.model, output_dir=args.output or str(MODELS / args.task),
-        epochs=args.epochs, lr=args.lr or course_recipe["lr"], batch_size=args.batch_size,
-        grad_accum=args.grad_accum,
+        epochs=args.epochs, batch_size=args.batch_size, grad_accum=args.grad_accum,
         max_length=args.max_length, warmup=args.warmup, weight_decay=args.weight_decay,
         patience=args.patience, precision=args.precision, optimizer=args.optimizer,
-        seed=args.seed,
-        train_limit=args.train_limit)
-    config.freeze_word_embeddings = course_recipe["freeze_word_embeddings"] \
-        if args.freeze_word_embeddings is None else args.freeze_word_embeddings
+        seed=args.seed, train_limit=args.train_limit, **chosen)
     if args.task == "ner":
         config.context, config.label_all_subtokens = args.context, args.label_all_subtokens
-        config.case_feature = course_recipe["case_feature"] if args.case_feature is None \
-            else args.case_feature
     else:
         config.extra = {"tuning": args.tuning, "upper_layers": args.upper_layers,
                         "lora_r": args.lora_r, "dropout": args.dropout}
