@@ -28,11 +28,11 @@ course: $(STAMP)
 	$(PY) -m helpers.course run
 
 test: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests notebooks \
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests notebooks helpers --doctest-modules \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
 unit: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests helpers --doctest-modules
 
 notebooks: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider notebooks \

@@ -42,6 +42,8 @@ class ProjectBrief:
     # the feedback classifier: what a missed follow-up and a needless one cost (notebook 06)
     feedback_costs: dict = field(default_factory=lambda: {"missed_follow_up": 5,
                                                           "needless_follow_up": 1})
+    # the test accuracy the feedback classifier needs before it triages on its own (notebook 06)
+    feedback_target: float = 0.85
 
     @property
     def labels(self) -> list[str]:
@@ -122,6 +124,10 @@ def validate(raw: dict, source: str = "brief") -> ProjectBrief:
         if not isinstance(feedback.get(key), (int, float)) or feedback[key] < 0:
             raise BriefError(f"{source}: feedback_costs.{key} should be a number ≥ 0, "
                              f"got {feedback.get(key)!r}")
+    feedback_target = raw.get("feedback_target", 0.85)
+    if not isinstance(feedback_target, (int, float)) or not 0 < feedback_target <= 1:
+        raise BriefError(f"{source}: feedback_target should be a number between 0 and 1, "
+                         f"got {feedback_target!r}")
     known = {f for f in ProjectBrief.__dataclass_fields__}
     unknown = set(raw) - known
     if unknown:

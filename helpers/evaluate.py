@@ -1,17 +1,22 @@
-"""Evaluation: entity-level scores with seqeval (strict IOB2 by default).
+"""Evaluation: entity-level scores with seqeval (strict IOB2 by default), and how sure a
+score is (bootstrap confidence intervals, and a verdict against the brief's target).
 
 Entity-level means an entity counts as found only if its type *and* both boundaries match;
 ``mode="lenient"`` is seqeval's default (CoNLL-script-like) matching.
 
-    >>> entity_scores([["B-DOSAGE", "I-DOSAGE", "O"]], [["B-DOSAGE", "O", "O"]])["f1"]["overall"]
+    >>> float(entity_scores([["B-DOSAGE", "I-DOSAGE", "O"]], [["B-DOSAGE", "O", "O"]]).loc["overall", "f1"])
     0.0
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
 import pandas as pd
 from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2
+from seqeval.scheme import IOB2, Entities
 
 
 def entity_scores(gold: list[list[str]], pred: list[list[str]], mode: str = "strict"
@@ -27,6 +32,97 @@ def entity_scores(gold: list[list[str]], pred: list[list[str]], mode: str = "str
     table = table.rename(columns={"f1-score": "f1"})
     table["support"] = table["support"].astype(int)
     return table
+
+
+# --------------------------------------------------------------------------- how sure
+@dataclass(frozen=True)
+class Interval:
+    """A score on a test set with its bootstrap confidence interval.
+
+    >>> Interval(0.84, 0.80, 0.88).verdict(0.85)
+    'cannot be told apart from the target 0.85'
+    >>> str(Interval(0.84, 0.80, 0.88))
+    '0.840 (95% CI 0.800-0.880)'
+    """
+
+    value: float
+    low: float
+    high: float
+    level: float = 0.95
+    draws: int = 1000
+
+    def __str__(self) -> str:
+        return f"{self.value:.3f} ({self.level:.0%} CI {self.low:.3f}-{self.high:.3f})"
+
+    def verdict(self, target: float) -> str:
+        """Whether the score meets ``target``: only when the whole interval is at or above it;
+        misses it when the whole interval is below; otherwise the test set is too small to
+        tell the two apart."""
+        if self.low >= target:
+            return f"meets the target {target:g}"
+        if self.high < target:
+            return f"misses the target {target:g}"
+        return f"cannot be told apart from the target {target:g}"
+
+
+def bootstrap_interval(counts, statistic: Callable[[np.ndarray], np.ndarray],
+                       draws: int = 1000, level: float = 0.95, seed: int = 0) -> Interval:
+    """Percentile bootstrap over the *items* of a test set (sentences, texts).
+
+    ``counts`` has one row per item with what the metric adds up (e.g. ``[correct]`` for
+    accuracy, ``[true positives, predicted, gold]`` for F1); ``statistic`` maps summed rows
+    (an array of shape ``(..., columns)``) to the metric. Each draw resamples the items with
+    replacement, so sentences of one test set stay whole.
+
+    >>> bootstrap_interval([[1], [1], [1]], lambda s: s[..., 0] / 3).low
+    1.0
+    """
+    counts = np.asarray(counts, dtype=float)
+    if counts.ndim != 2 or len(counts) == 0:
+        raise ValueError(f"counts should be a non-empty (items, columns) table, got shape "
+                         f"{counts.shape}")
+    rows = np.random.default_rng(seed).integers(0, len(counts), size=(draws, len(counts)))
+    scores = statistic(counts[rows].sum(axis=1))
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(scores, [tail, 100 - tail])
+    return Interval(float(statistic(counts.sum(axis=0))), float(low), float(high), level, draws)
+
+
+def _f1(sums: np.ndarray) -> np.ndarray:
+    """F1 from summed ``[true positives, predicted, gold]``: 2 TP / (predicted + gold)."""
+    found = sums[..., 1] + sums[..., 2]
+    return np.divide(2 * sums[..., 0], found, out=np.zeros_like(found, dtype=float),
+                     where=found > 0)
+
+
+def entity_counts(gold: list[list[str]], pred: list[list[str]]) -> np.ndarray:
+    """Per sentence: strict IOB2 entities found exactly, predicted, and in gold.
+
+    >>> entity_counts([["B-TIME", "I-TIME", "B-DOSAGE"]], [["B-TIME", "O", "B-DOSAGE"]]).tolist()
+    [[1, 2, 2]]
+    """
+    def spans(tags):
+        return [{e.to_tuple() for e in sentence}
+                for sentence in Entities(tags, IOB2, suffix=False).entities]
+
+    return np.array([[len(g & p), len(p), len(g)] for g, p in zip(spans(gold), spans(pred))],
+                    dtype=int).reshape(-1, 3)
+
+
+def entity_f1_interval(gold: list[list[str]], pred: list[list[str]], **options) -> Interval:
+    """Strict entity F1 (the same number as ``entity_scores``' overall row) with a bootstrap
+    interval over sentences. ``options`` go to ``bootstrap_interval``."""
+    return bootstrap_interval(entity_counts(gold, pred), _f1, **options)
+
+
+def accuracy_interval(labels, predicted, **options) -> Interval:
+    """Accuracy with a bootstrap interval over texts.
+
+    >>> str(accuracy_interval([1, 0, 1, 1], [1, 0, 1, 1]))
+    '1.000 (95% CI 1.000-1.000)'
+    """
+    correct = (np.asarray(labels) == np.asarray(predicted)).astype(int)[:, None]
+    return bootstrap_interval(correct, lambda s: s[..., 0] / len(correct), **options)
 
 
 def batches_by_length(tokenized, collator, batch_size: int = 64):

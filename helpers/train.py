@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from helpers.env import REPO_ROOT
+from helpers.env import BUNDLED_MODEL, REPO_ROOT
 
 MODELS = REPO_ROOT / "build" / "models"
 
@@ -89,7 +89,9 @@ def config_for(cfg, task: str = "ner", **changes) -> TrainConfig:
     ``cfg`` is ``env.setup()``'s result; ``changes`` override any field.
     """
     profile = cfg.profile
-    settings = dict(task=task, model=profile.model, epochs=profile.epochs,
+    # the model that really loads: offline, the bundled MiniLM stands in for bert-base-cased
+    model = BUNDLED_MODEL if cfg.model.source == "bundled" else cfg.model.requested
+    settings = dict(task=task, model=model, epochs=profile.epochs,
                     **recipe(cfg.model.path, task),
                     batch_size=profile.batch_size, max_length=profile.max_length,
                     train_limit=profile.train_limit, eval_limit=profile.eval_limit,

@@ -37,3 +37,29 @@ def test_benchmark_times_three_recipes_and_compares_dev_f1(tiny_bert, tiny_ner, 
     assert summary["case_feature"] is True and summary["lr"] == 3e-4
     for key in ("trainer_dev_f1", "ours_dev_f1", "ours_same_inputs_dev_f1"):
         assert 0.0 <= summary[key] <= 1.0
+
+
+def _classify_reference():
+    spec = importlib.util.spec_from_file_location(
+        "classify_reference", REPO_ROOT / "benchmarks" / "classify_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_classification_reference_compares_trainer_and_course_loop(tiny_bert, tmp_path, capsys):
+    """Both runs train on the same rows, are scored on the same held-out sentences and timed;
+    the course loop's recipe is the course's (train.recipe) unless a flag changes it."""
+    rows = ["text\tlabel"] + [f"{w} film number {i}\t{int(w == 'good')}" for i in range(40)
+                              for w in ("good", "bad")]
+    (tmp_path / "sst.tsv").write_text("\n".join(rows) + "\n")
+    code = _classify_reference().main(["--train", str(tmp_path / "sst.tsv"), "--model", tiny_bert,
+                                       "--dev-size", "2", "--lr", "1e-3"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["dev_rows"] == 2 and summary["train_rows"] == 78  # dev sentences left train
+    for run in ("trainer", "ours"):
+        assert 0.0 <= summary[f"{run}_dev_accuracy"] <= 1.0 and summary[f"{run}_train_seconds"] > 0
+    assert summary["ours_recipe"]["lr"] == 1e-3 and summary["trainer_recipe"]["lr"] == 5e-5
+    assert summary["accuracy_gain"] == round(summary["ours_dev_accuracy"]
+                                             - summary["trainer_dev_accuracy"], 4)

@@ -132,3 +132,14 @@ def test_feedback_costs_default_and_validation():
     data["feedback_costs"] = {"missed_follow_up": "high", "needless_follow_up": 1}
     with pytest.raises(BriefError, match="feedback_costs.missed_follow_up"):
         brief.validate(data, source="b.json")
+
+
+def test_feedback_target_default_and_validation():
+    data = raw()
+    assert brief.validate(data).feedback_target == 0.85
+    del data["feedback_target"]
+    assert brief.validate(data).feedback_target == 0.85
+    for bad in (1.5, 0, "high"):
+        data["feedback_target"] = bad
+        with pytest.raises(BriefError, match="feedback_target should be a number between 0 and 1"):
+            brief.validate(data)

@@ -30,6 +30,15 @@ def test_run_notebook_reports_the_failing_error(tmp_path):
     nbformat.write(_notebook("raise ValueError('data/x.conll:3: expected 2 columns')"), path)
     _, _, error = course.run_notebook(path, tmp_path / "out", timeout=120)
     assert "ValueError" in error and "expected 2 columns" in error
+    assert "\x1b" not in error  # no terminal colour codes in the table
+
+
+def test_run_notebook_kernel_uses_ipc_not_tcp(tmp_path, capfd):
+    path = tmp_path / "97_transport.ipynb"
+    nbformat.write(_notebook("from helpers.course import report", "report(ran=1)"), path)
+    _, results, error = course.run_notebook(path, tmp_path / "out", timeout=120)
+    assert error == "" and results
+    assert "running over TCP without encryption" not in capfd.readouterr().err
 
 
 def test_main_prints_a_table_and_fails_on_a_failed_notebook(tmp_path, capsys):
@@ -68,12 +77,51 @@ def test_plan_estimate_arithmetic(monkeypatch):
                         precision_reason="", threads=2, seed=0, online=False,
                         online_reason="", model=env.resolve_model("minilm"))
     rows = {r["notebook"]: r for r in course.plan(cfg, samples_per_second=40.0)}
-    # smoke: 400 sentences x 3 epochs / 40 per second = 30 s
-    assert rows["04_finetune_ner"]["training (est.)"] == "400 x 3 epochs ≈ 30 s"
-    # four fine-tuning runs in the classification comparison: 120 s = 2 min
-    assert rows["06_text_classification"]["training (est.)"].endswith("x 4 runs ≈ 2 min")
+    # smoke: 400 sentences x 3 epochs x 2 runs (with and without context) / 40 per second
+    assert rows["04_finetune_ner"]["training (est.)"] == "400 x 3 epochs x 2 runs ≈ 60 s"
+    # six fine-tuning runs in notebook 06 (full, head, upper, LoRA, no regularisation,
+    # augmentation): 400 x 3 x 6 / 40 = 180 s
+    assert rows["06_text_classification"]["training (est.)"].endswith("x 6 runs ≈ 3 min")
+
+
+def test_course_corpus_sizes_are_counted_from_the_files():
+    from helpers import data
+
+    assert course.course_train_size("health_ner") == len(data.load_health_ner()["train"])
+    assert course.course_train_size("app_feedback") == len(data.load_app_feedback()["train"])
 
 
 def test_colab_badge_points_at_the_notebook():
     badge = course.colab_badge("00_setup.ipynb")
     assert f"github/{course.GITHUB_SLUG}/blob/main/notebooks/00_setup.ipynb" in badge
+
+
+def _cfg(profile, source="bundled"):
+    from types import SimpleNamespace as NS
+
+    return NS(profile=NS(name=profile), model=NS(source=source))
+
+
+def test_check_result_asserts_the_measured_floor(monkeypatch, capsys):
+    monkeypatch.setitem(course.EXPECTED, ("x_f1", "cpu"), course.Expected(0.80, 0.90, "3 seeds"))
+    assert course.check_result("x_f1", "dev F1", 0.85, _cfg("cpu"), course_data=True) == "in range"
+    assert "expected between 0.8 and 0.9 in the 'cpu' profile (3 seeds)" in capsys.readouterr().out
+    assert course.check_result("x_f1", "dev F1", 0.95, _cfg("cpu"), True) == "above range"
+    with pytest.raises(AssertionError, match="below 0.8, the floor measured"):
+        course.check_result("x_f1", "dev F1", 0.79, _cfg("cpu"), course_data=True)
+
+
+def test_check_result_without_a_measured_range_only_checks_learning(monkeypatch):
+    monkeypatch.setitem(course.EXPECTED, ("x_f1", "cpu"), course.Expected(0.80, 0.90, "3 seeds"))
+    # another model, other data or another profile: the range does not apply
+    assert course.check_result("x_f1", "F1", 0.6, _cfg("cpu", "hub"), True) == "no measured range"
+    assert course.check_result("x_f1", "F1", 0.6, _cfg("cpu"), False) == "no measured range"
+    assert course.check_result("x_f1", "F1", 0.6, _cfg("full"), True) == "no measured range"
+    with pytest.raises(AssertionError, match="no better than guessing"):
+        course.check_result("x_acc", "accuracy", 0.5, _cfg("full"), True, learned_above=0.5)
+
+
+def test_every_measured_range_is_a_range():
+    for (name, profile), expected in course.EXPECTED.items():
+        assert profile in env.PROFILES and 0 < expected.low < expected.high <= 1, name
+        assert "seed" in expected.measured, name

@@ -275,3 +275,13 @@ def test_throughput_grid_covers_every_pair(tiny_bert):
                                warmup=1, num_labels=3)
     assert sorted(zip(grid["batch_size"], grid["seq_len"])) == [(2, 8), (2, 16), (4, 8), (4, 16)]
     assert (grid["samples_per_second"] > 0).all()
+
+
+def test_course_seed_from_the_environment(monkeypatch):
+    monkeypatch.delenv("COURSE_SEED", raising=False)
+    assert env.course_seed() == 42
+    monkeypatch.setenv("COURSE_SEED", " 7 ")
+    assert env.course_seed() == 7
+    monkeypatch.setenv("COURSE_SEED", "seven")
+    with pytest.raises(ValueError, match="COURSE_SEED='seven' is not a whole number"):
+        env.course_seed()

@@ -72,3 +72,54 @@ def test_plot_confusion_draws(tmp_path):
     ax = plot_confusion(token_confusion([["B-TIME", "O"]], [["B-TIME", "B-TIME"]]))
     ax.figure.savefig(tmp_path / "c.png")
     assert (tmp_path / "c.png").stat().st_size > 0
+
+
+# ------------------------------------------------------------------ intervals
+import numpy as np
+
+from helpers.evaluate import (Interval, accuracy_interval, bootstrap_interval, entity_counts,
+                              entity_f1_interval)
+
+
+def test_two_items_one_right_span_the_whole_range():
+    # resampling two items, one right and one wrong: accuracy 0, 0.5 or 1 with chances
+    # 1/4, 1/2, 1/4, so the 95 % interval is [0, 1] and the point value is 0.5
+    interval = accuracy_interval([1, 0], [1, 1], draws=4000)
+    assert (interval.value, interval.low, interval.high) == (0.5, 0.0, 1.0)
+
+
+def test_accuracy_interval_width_matches_the_normal_approximation():
+    labels = np.ones(400, dtype=int)
+    predicted = np.r_[np.ones(320, dtype=int), np.zeros(80, dtype=int)]  # accuracy 0.8
+    interval = accuracy_interval(labels, predicted, draws=2000, seed=3)
+    assert interval.value == 0.8
+    expected = 2 * 1.96 * np.sqrt(0.8 * 0.2 / 400)  # 0.078
+    assert abs((interval.high - interval.low) - expected) < 0.012
+    assert interval.low < 0.8 < interval.high
+
+
+def test_entity_interval_point_value_is_the_strict_f1():
+    gold = [["B-DOSAGE", "I-DOSAGE", "B-MEDICATION", "O"], ["B-TIME", "O"], ["I-TIME", "O"]]
+    pred = [["B-DOSAGE", "I-DOSAGE", "O", "O"], ["B-TIME", "B-TIME"], ["I-TIME", "O"]]
+    # an I- start is no strict IOB2 entity, in gold or predictions
+    assert entity_counts(gold, pred).tolist() == [[1, 1, 2], [1, 2, 1], [0, 0, 0]]
+    interval = entity_f1_interval(gold, pred)
+    assert interval.value == pytest.approx(entity_scores(gold, pred).loc["overall", "f1"])
+    assert interval.low <= interval.value <= interval.high
+
+
+def test_same_seed_same_interval_and_bad_counts_are_refused():
+    gold = [[1]] * 30 + [[0]] * 10
+    first = bootstrap_interval(gold, lambda s: s[..., 0] / 40, seed=5)
+    assert first == bootstrap_interval(gold, lambda s: s[..., 0] / 40, seed=5)
+    with pytest.raises(ValueError, match="non-empty"):
+        bootstrap_interval([], lambda s: s)
+
+
+@pytest.mark.parametrize("interval, verdict", [
+    (Interval(0.90, 0.86, 0.93), "meets the target 0.85"),
+    (Interval(0.80, 0.76, 0.84), "misses the target 0.85"),
+    (Interval(0.86, 0.82, 0.89), "cannot be told apart from the target 0.85"),
+])
+def test_verdict_against_the_target(interval, verdict):
+    assert interval.verdict(0.85) == verdict

@@ -19,10 +19,13 @@ def test_layout_of_the_design_card():
         assert (REPO_ROOT / name).exists(), name
 
 
-def test_ci_runs_the_readme_test_command():
+def test_ci_runs_both_readme_commands():
+    """CI runs the tests and then the course itself, in the default profile (no
+    COURSE_PROFILE set), so `make course` on a new machine is checked too."""
     readme, ci = read("README.md"), read(".ci/run")
     assert "make test" in readme and "make course" in readme
-    assert re.search(r"^make test$", ci, re.M)
+    assert re.search(r"^make test$", ci, re.M) and re.search(r"^make course$", ci, re.M)
+    assert ci.index("make test") < ci.index("make course") and "COURSE_PROFILE" not in ci
 
 
 def test_make_installs_pinned_cpu_torch_before_everything_else():

@@ -220,3 +220,16 @@ def test_a_second_run_with_another_precision_in_the_same_process(tiny_bert, tiny
     result = train.train_ner(config(tiny_bert, tmp_path, epochs=1, precision="bf16"),
                              splits(tiny_ner))
     assert result["history"]["summary"]["precision"] == "bf16"
+
+
+def test_config_names_the_model_that_really_loads(monkeypatch):
+    """Offline, the profile asks for bert-base-cased but the bundled MiniLM trains: the run
+    config (printed in notebook 04, saved with the checkpoint) must say MiniLM."""
+    from helpers import env, train
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cfg = env.CourseEnv(profile=env.get_profile("cpu"), device="cpu", precision="fp32",
+                        precision_reason="", threads=2, seed=0, online=False, online_reason="",
+                        model=env.resolve_model("bert-base-cased"))
+    assert cfg.profile.model == "bert-base-cased" and cfg.model.source == "bundled"
+    assert train.config_for(cfg, "ner").model == env.BUNDLED_MODEL
