@@ -205,7 +205,7 @@ def test_classification_data_offline_falls_back_in_one_line(capsys, monkeypatch)
     dataset, source = data.course_classification_data(cfg)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and out[0].startswith("Offline: SST-2")
-    assert source.startswith("app_feedback") and len(dataset["train"]) == 1400
+    assert source.startswith("app_feedback") and len(dataset["train"]) == 2000
     assert dataset["train"].features["label"].names == ["no_action", "follow_up"]
 
 
