@@ -50,16 +50,28 @@ def _classify_reference():
 def test_classification_reference_compares_trainer_and_course_loop(tiny_bert, tmp_path, capsys):
     """Both runs train on the same rows, are scored on the same held-out sentences and timed;
     the course loop's recipe is the course's (train.recipe) unless a flag changes it."""
-    rows = ["text\tlabel"] + [f"{w} film number {i}\t{int(w == 'good')}" for i in range(40)
-                              for w in ("good", "bad")]
+    rows = ["text\tlabel"] + [f"{w} film number {i}{' and more' * (i % 5)}\t{int(w == 'good')}"
+                              for i in range(40) for w in ("good", "bad")]
     (tmp_path / "sst.tsv").write_text("\n".join(rows) + "\n")
     code = _classify_reference().main(["--train", str(tmp_path / "sst.tsv"), "--model", tiny_bert,
-                                       "--dev-size", "2", "--lr", "1e-3"])
+                                       "--dev-size", "16", "--lr", "1e-3"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert summary["dev_rows"] == 2 and summary["train_rows"] == 78  # dev sentences left train
+    assert summary["dev_rows"] == 16 and summary["train_rows"] == 64  # dev sentences left train
     for run in ("trainer", "ours"):
         assert 0.0 <= summary[f"{run}_dev_accuracy"] <= 1.0 and summary[f"{run}_train_seconds"] > 0
     assert summary["ours_recipe"]["lr"] == 1e-3 and summary["trainer_recipe"]["lr"] == 5e-5
     assert summary["accuracy_gain"] == round(summary["ours_dev_accuracy"]
                                              - summary["trainer_dev_accuracy"], 4)
+
+
+def test_trainer_predictions_are_scored_in_the_order_they_come_back():
+    """Trainer groups prediction batches by length too, so its rows come back permuted: scoring
+    them against the dataset's label order gave chance accuracy (0.49) on SST-2."""
+    import numpy as np
+    from transformers.trainer_utils import PredictionOutput
+
+    labels = np.array([1, 0, 0, 1, 1])
+    logits = np.stack([1 - labels, labels], axis=1).astype(float) * 4  # right on every row
+    output = PredictionOutput(predictions=logits, label_ids=labels, metrics={})
+    assert _classify_reference().score_prediction(output)["accuracy"] == 1.0
