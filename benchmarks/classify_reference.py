@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     for name, row in results.items():
         summary.update({f"{name}_dev_accuracy": round(row["accuracy"], 4),
                         f"{name}_dev_f1": round(row["f1"], 4),
-                        f"{name}_train_seconds": round(row["train_seconds"], 1),
+                        f"{name}_train_seconds": round(row["train_seconds"], 3),
                         f"{name}_recipe": row["recipe"]})
     if len(results) == 2:
         summary["accuracy_gain"] = round(results["ours"]["accuracy"]
