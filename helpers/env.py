@@ -414,10 +414,11 @@ def course_seed() -> int:
 def setup(profile: str | None = None, seed: int | None = None, quiet: bool = False) -> CourseEnv:
     """Decide and apply everything a notebook needs; print a short summary.
 
-    ``seed`` defaults to ``$COURSE_SEED``, else 42 (``make course`` with another seed is how
-    the expected ranges in ``course.EXPECTED`` were measured). Checks the hub once (≈1 s; offline mode is switched on when it is unreachable, so later
-    hub calls fail at once instead of retrying for a minute), picks device and precision, sets
-    threads and seeds, and resolves the profile's model.
+    ``seed`` defaults to ``$COURSE_SEED``, else 42 (``make course`` with other seeds is how
+    the expected ranges in ``course.EXPECTED`` were measured). Checks the hub once (≈1 s;
+    offline mode is switched on when it is unreachable, so later hub calls fail at once instead
+    of retrying for a minute), picks device and precision, sets threads and seeds, and
+    resolves the profile's model.
     """
     device = pick_device()
     prof = get_profile(profile, device=device)

@@ -1,5 +1,6 @@
-"""benchmarks/ner_throughput.py: one command, three recipes timed in one process, a JSON line
-last; with --epochs, dev F1 for the Trainer and the course loop (tiny model, small data)."""
+"""benchmarks/: ner_throughput.py (three recipes timed in one process, a JSON line last; with
+--epochs, dev F1 for the Trainer and the course loop) and classify_reference.py (the Trainer
+reference against the course loop's defaults), on a tiny model and small data."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import shutil
 from helpers.data import REPO_ROOT
 
 
-def _benchmark():
-    spec = importlib.util.spec_from_file_location(
-        "ner_throughput", REPO_ROOT / "benchmarks" / "ner_throughput.py")
+def _script(name: str):
+    """Import ``benchmarks/<name>.py`` (a script folder, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -23,8 +24,9 @@ def test_benchmark_times_three_recipes_and_compares_dev_f1(tiny_bert, tiny_ner, 
     folder.mkdir()
     shutil.copy(tiny_ner["train"], folder / "train.txt")
     shutil.copy(tiny_ner["validation"], folder / "valid.txt")
-    code = _benchmark().main(["--data", str(folder), "--model", tiny_bert, "--steps", "3",
-                              "--warmup-steps", "1", "--batch-size", "8", "--epochs", "1"])
+    code = _script("ner_throughput").main(["--data", str(folder), "--model", tiny_bert,
+                                           "--steps", "3", "--warmup-steps", "1",
+                                           "--batch-size", "8", "--epochs", "1"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for recipe in ("articles", "trainer", "trainer_grouped", "ours"):
@@ -39,22 +41,15 @@ def test_benchmark_times_three_recipes_and_compares_dev_f1(tiny_bert, tiny_ner, 
         assert 0.0 <= summary[key] <= 1.0
 
 
-def _classify_reference():
-    spec = importlib.util.spec_from_file_location(
-        "classify_reference", REPO_ROOT / "benchmarks" / "classify_reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_classification_reference_compares_trainer_and_course_loop(tiny_bert, tmp_path, capsys):
     """Both runs train on the same rows, are scored on the same held-out sentences and timed;
     the course loop's recipe is the course's (train.recipe) unless a flag changes it."""
     rows = ["text\tlabel"] + [f"{w} film number {i}{' and more' * (i % 5)}\t{int(w == 'good')}"
                               for i in range(40) for w in ("good", "bad")]
     (tmp_path / "sst.tsv").write_text("\n".join(rows) + "\n")
-    code = _classify_reference().main(["--train", str(tmp_path / "sst.tsv"), "--model", tiny_bert,
-                                       "--dev-size", "16", "--lr", "1e-3"])
+    code = _script("classify_reference").main(["--train", str(tmp_path / "sst.tsv"),
+                                               "--model", tiny_bert, "--dev-size", "16",
+                                               "--lr", "1e-3"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["dev_rows"] == 16 and summary["train_rows"] == 64  # dev sentences left train
@@ -74,4 +69,4 @@ def test_trainer_predictions_are_scored_in_the_order_they_come_back():
     labels = np.array([1, 0, 0, 1, 1])
     logits = np.stack([1 - labels, labels], axis=1).astype(float) * 4  # right on every row
     output = PredictionOutput(predictions=logits, label_ids=labels, metrics={})
-    assert _classify_reference().score_prediction(output)["accuracy"] == 1.0
+    assert _script("classify_reference").score_prediction(output)["accuracy"] == 1.0
