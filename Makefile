@@ -1,6 +1,7 @@
 # Lab to Launch — the two commands of the README, and a few helpers.
 #   make course   run every notebook headless (default profile) and print a results table
 #   make test     unit tests + every notebook under nbval (smoke profile, offline); CI runs this
+#   make lint     ruff on helpers, tests, benchmarks and the notebooks (make test runs it first)
 #   make lab      open JupyterLab on the notebooks
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ TORCH_PIP_ARGS ?=
 # Nothing in the tests may reach the Hugging Face hub: the offline paths are what CI checks.
 TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 COURSE_PROFILE=smoke
 
-.PHONY: course test unit notebooks lab install strip lock clean
+.PHONY: course test unit notebooks lint lab install strip lock clean
 
 install: $(STAMP)
 
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 course: $(STAMP)
 	$(PY) -m helpers.course run
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests notebooks helpers --doctest-modules \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
@@ -37,6 +38,11 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider notebooks \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=900
+
+# ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade; settings in pyproject.toml) on the
+# code and the notebooks' code cells.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check helpers tests benchmarks notebooks
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

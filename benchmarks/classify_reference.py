@@ -5,11 +5,11 @@ reference, on the same model, data, dev set and machine.
       benchmark notes (1 epoch, lr 5e-5, batch 32, warm-up 6 %, weight decay 0.01,
       length-grouped batches, fp32, every weight trained);
   (b) the course's loop (``classify.train_classifier``) with its defaults for the model
-      (``train.recipe``), or with ``--lr/--warmup/--epochs/--freeze-word-embeddings`` to try
+      (``recipe.defaults``), or with ``--lr/--warmup/--epochs/--freeze-word-embeddings`` to try
       another recipe.
 
 Dev is ``--validation`` if given, else ``--dev-size`` whole sentences held out of ``--train``
-with all their phrases (``data.split_by_sentence``: SST-2's training file is mostly phrases of
+with all their phrases (``split_by_sentence``: SST-2's training file is mostly phrases of
 its sentences, so a random split leaks). Both runs are scored by the same code (accuracy, F1,
 ROC-AUC) and timed on training alone. The last stdout line is one JSON object.
 
@@ -28,21 +28,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers import classify, data, env  # noqa: E402
-from helpers.train import TrainConfig, recipe  # noqa: E402
+from helpers import classify, device, formats, hub  # noqa: E402
+from helpers.recipe import ClassifyConfig, defaults  # noqa: E402
+from helpers.splits import split_by_sentence  # noqa: E402
 
 
 def trainer_reference(splits, model_path, epochs=1, lr=5e-5, batch_size=32, warmup=0.06,
                       seed=42) -> dict:
     """HF ``Trainer``, reference recipe; returns dev scores and training seconds."""
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
-                              DataCollatorWithPadding, Trainer, TrainingArguments)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
 
-    env.seed_everything(seed)
+    device.seed_everything(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     train = classify.tokenize_texts(splits["train"], tokenizer)
     dev = classify.tokenize_texts(splits["validation"], tokenizer)
-    with env.quiet_transformers():
+    with hub.quiet_transformers():
         model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=2)
     with tempfile.TemporaryDirectory() as out:
         arguments = TrainingArguments(
@@ -50,7 +56,7 @@ def trainer_reference(splits, model_path, epochs=1, lr=5e-5, batch_size=32, warm
             num_train_epochs=epochs, warmup_steps=warmup, weight_decay=0.01,
             train_sampling_strategy="group_by_length", report_to=[], save_strategy="no",
             eval_strategy="no", logging_strategy="no", seed=seed, disable_tqdm=True,
-            use_cpu=env.pick_device() == "cpu")
+            use_cpu=device.pick_device() == "cpu")
         run = Trainer(model=model, args=arguments, train_dataset=train,
                       data_collator=DataCollatorWithPadding(tokenizer))
         started = time.perf_counter()
@@ -76,26 +82,26 @@ def score_prediction(output) -> dict:
 
 def course_loop(splits, model_path, seed=42, **changes) -> dict:
     """The course's loop with its defaults for ``model_path``, ``changes`` overriding them."""
-    settings = {"epochs": 1, **recipe(model_path, "classify")}
+    settings = {"epochs": 1, **defaults(model_path, "classify")}
     settings.update({k: v for k, v in changes.items() if v is not None})
     with tempfile.TemporaryDirectory() as out:
-        config = TrainConfig(task="classify", model=model_path, output_dir=out, seed=seed,
-                             log_every=10**9, **settings)
+        config = ClassifyConfig(model=model_path, output_dir=out, seed=seed, log_every=10**9,
+                                **settings)
         result = classify.train_classifier(config, splits)
-    summary = result["history"]["summary"]
-    return {**result["dev"], "train_seconds": summary["train_seconds"],
+    summary = result.history.summary
+    return {**result.dev, "train_seconds": summary.train_seconds,
             "recipe": {**settings, "warmup": config.warmup, "batch_size": config.batch_size,
-                       "precision": summary["precision"]}}
+                       "precision": summary.precision}}
 
 
 def load_splits(args) -> dict:
     names = args.labels.split(",")
-    train = data.read_text_classification(args.train, names)
+    train = formats.read_text_classification(args.train, names)
     if args.validation:
         splits = {"train": train,
-                  "validation": data.read_text_classification(args.validation, names)}
+                  "validation": formats.read_text_classification(args.validation, names)}
     else:
-        splits = dict(data.split_by_sentence(train, dev_size=args.dev_size, seed=13))
+        splits = dict(split_by_sentence(train, dev_size=args.dev_size, seed=13))
     if args.train_limit:
         splits["train"] = splits["train"].shuffle(seed=13).select(
             range(min(args.train_limit, len(splits["train"]))))
@@ -113,16 +119,16 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-trainer", action="store_true", help="only the course loop")
     parser.add_argument("--skip-ours", action="store_true", help="only the Trainer reference")
     parser.add_argument("--epochs", type=int, help="course loop only (default 1)")
-    parser.add_argument("--lr", type=float, help="course loop only (default: train.recipe)")
+    parser.add_argument("--lr", type=float, help="course loop only (default: recipe.defaults)")
     parser.add_argument("--warmup", type=float, help="course loop only (default 0.1)")
     parser.add_argument("--freeze-word-embeddings", action=argparse.BooleanOptionalAction,
-                        help="course loop only (default: train.recipe)")
+                        help="course loop only (default: recipe.defaults)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
 
-    env.check_hub()
-    env.set_threads()
-    model_path = env.resolve_model(args.model).path
+    hub.check_hub()
+    device.set_threads()
+    model_path = hub.resolve_model(args.model).path
     splits = load_splits(args)
     print(f"train {len(splits['train'])}, dev {len(splits['validation'])}, model {args.model}",
           file=sys.stderr)

@@ -31,8 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from helpers import align, data, env  # noqa: E402
-from helpers.train import TrainConfig, fit, ner_evaluator, recipe, train_ner  # noqa: E402
+from helpers import align, device, formats, hub, tagging  # noqa: E402
+from helpers.ner import Scorer, train_ner  # noqa: E402
+from helpers.recipe import NerConfig, defaults  # noqa: E402
+from helpers.train import StepClock, fit  # noqa: E402
 
 
 def articles(splits, model_path, batch_size, steps, warmup, seed):
@@ -40,16 +42,16 @@ def articles(splits, model_path, batch_size, steps, warmup, seed):
     from torch.utils.data import DataLoader
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    env.seed_everything(seed)
+    device.seed_everything(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     train = splits["train"]
     examples = [align.articles_encode(t, y, tokenizer) for t, y in
                 zip(train["tokens"][: batch_size * (steps + warmup)],
                     train["ner_tags"][: batch_size * (steps + warmup)])]
     tensors = [{k: torch.tensor(v) for k, v in e.items()} for e in examples]
-    with env.quiet_transformers():
+    with hub.quiet_transformers():
         model = AutoModelForTokenClassification.from_pretrained(
-            model_path, num_labels=len(data.label_names(train)))
+            model_path, num_labels=len(tagging.label_names(train)))
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
     loader = DataLoader(tensors, batch_size=batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
@@ -69,12 +71,12 @@ def _prepared(splits, model_path, seed, case_feature=False):
     the Trainer and the course loop)."""
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    env.seed_everything(seed)
+    device.seed_everything(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    names = data.label_names(splits["train"])
+    names = tagging.label_names(splits["train"])
     tokenized, _ = align.tokenize_and_align(splits["train"], tokenizer,
                                             case_feature=case_feature)
-    with env.quiet_transformers():
+    with hub.quiet_transformers():
         model = AutoModelForTokenClassification.from_pretrained(model_path, num_labels=len(names))
     return tokenizer, tokenized, model
 
@@ -83,8 +85,7 @@ def trainer(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr
             grouped=False):
     """HF Trainer with DataCollatorForTokenClassification and its defaults (random batches),
     or with length-grouped batches."""
-    from transformers import (DataCollatorForTokenClassification, Trainer, TrainerCallback,
-                              TrainingArguments)
+    from transformers import DataCollatorForTokenClassification, Trainer, TrainerCallback, TrainingArguments
 
     tokenizer, tokenized, model = _prepared(splits, model_path, seed)
     stamps = []
@@ -98,7 +99,7 @@ def trainer(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr
             output_dir=out, per_device_train_batch_size=batch_size, learning_rate=lr,
             max_steps=-1 if epochs else steps + warmup, num_train_epochs=epochs or 1,
             report_to=[], save_strategy="no", eval_strategy="no", logging_strategy="no",
-            seed=seed, disable_tqdm=True, use_cpu=env.pick_device() == "cpu",
+            seed=seed, disable_tqdm=True, use_cpu=device.pick_device() == "cpu",
             **({"train_sampling_strategy": "group_by_length"} if grouped else {}))
         run = Trainer(model=model, args=arguments, train_dataset=tokenized,
                       data_collator=DataCollatorForTokenClassification(tokenizer),
@@ -110,7 +111,7 @@ def trainer(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr
     if epochs:
         collator = DataCollatorForTokenClassification(tokenizer)
         dev, _ = align.tokenize_and_align(splits["validation"], tokenizer)
-        result["dev_f1"] = ner_evaluator(splits["validation"], dev, collator)(model)["f1"]
+        result["dev_f1"] = Scorer(splits["validation"], dev, collator)(model)["f1"]
         result["train_seconds"] = seconds
     return result
 
@@ -119,26 +120,24 @@ def ours(splits, model_path, batch_size, steps, warmup, seed, epochs=None, lr=1e
          case_feature=False):
     """The course's loop with its defaults (the same function the notebooks call)."""
     with tempfile.TemporaryDirectory() as out:
-        config = TrainConfig(model=model_path, output_dir=out, batch_size=batch_size, lr=lr,
-                             seed=seed, epochs=epochs or 1, patience=epochs or 1,
-                             case_feature=case_feature,
-                             max_steps=None if epochs else steps + warmup, log_every=10**9)
+        config = NerConfig(model=model_path, output_dir=out, batch_size=batch_size, lr=lr,
+                           seed=seed, epochs=epochs or 1, patience=epochs or 1,
+                           case_feature=case_feature,
+                           max_steps=None if epochs else steps + warmup, log_every=10**9)
+        clock = StepClock()
         if epochs:
-            result = train_ner(config, splits)
-            history = result["history"]
-            return {"samples_per_second": _rate(history["step_end"], history["step_samples"],
-                                                warmup),
-                    "dev_f1": result["dev"]["f1"],
-                    "train_seconds": history["summary"]["train_seconds"],
-                    "precision": history["summary"]["precision"]}
+            result = train_ner(config, splits, callbacks=[clock])
+            return {"samples_per_second": _rate(clock.ends, clock.samples, warmup),
+                    "dev_f1": result.dev["f1"],
+                    "train_seconds": result.history.summary.train_seconds,
+                    "precision": result.history.summary.precision}
         from transformers import DataCollatorForTokenClassification
 
         tokenizer, tokenized, model = _prepared(splits, model_path, seed, case_feature)
         history = fit(model, tokenizer, tokenized, DataCollatorForTokenClassification(tokenizer),
-                      None, config, resume=False)
-        return {"samples_per_second": _rate(history["step_end"], history["step_samples"],
-                                            warmup),
-                "precision": history["summary"]["precision"]}
+                      None, config, resume=False, callbacks=[clock])
+        return {"samples_per_second": _rate(clock.ends, clock.samples, warmup),
+                "precision": history.summary.precision}
 
 
 def _rate(stamps, sizes, warmup):
@@ -159,19 +158,19 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, help="also train (b) and (c) fully; report dev F1")
     parser.add_argument("--lr", type=float,
                         help="learning rate for both (b) and (c); default: the course's rate "
-                             "for the model's width (train.recipe: 3e-4 for MiniLM)")
+                             "for the model's width (recipe.defaults)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
 
-    env.check_hub()
-    threads = env.set_threads()
-    model_path = env.resolve_model(args.model).path
-    course_recipe = recipe(model_path, "ner")
+    hub.check_hub()
+    threads = device.set_threads()
+    model_path = hub.resolve_model(args.model).path
+    course_recipe = defaults(model_path, "ner")
     if args.lr is None:
         args.lr = course_recipe["lr"]
-    splits = data.read_conll_dir(args.data)
-    device = env.pick_device()
-    print(f"device {device}, {threads} threads, model {args.model}, batch {args.batch_size}, "
+    splits = formats.read_conll_dir(args.data)
+    machine = device.pick_device()
+    print(f"device {machine}, {threads} threads, model {args.model}, batch {args.batch_size}, "
           f"{args.steps} timed steps after {args.warmup_steps} warm-up steps", file=sys.stderr)
     results = {"articles": {"samples_per_second": articles(
         splits, model_path, args.batch_size, args.steps, args.warmup_steps, args.seed)}}
@@ -199,7 +198,7 @@ def main(argv=None) -> int:
                                        / results["trainer_grouped"]["samples_per_second"], 3),
         ratio_vs_articles=round(results["ours"]["samples_per_second"]
                                 / results["articles"]["samples_per_second"], 3),
-        precision=results["ours"]["precision"], device=device, threads=threads,
+        precision=results["ours"]["precision"], device=machine, threads=threads,
         batch_size=args.batch_size, model=args.model, lr=args.lr,
         case_feature=course_recipe["case_feature"])
     for name in ("trainer", "ours", "ours_same_inputs"):

@@ -1,11 +1,9 @@
-"""Lab to Launch course helpers: one module per stage of the course.
-
-- ``env``       — profile, device, precision, seeding, hub access, which model to load
-- ``exercises`` — "your turn" checks with specific feedback and revealable solutions
-- ``course``    — runs the notebooks headless (``make course``) and reports key results
+"""Lab to Launch course helpers: one module per job; helpers/README.md has the map.
 
 Modules are imported on demand (``from helpers import env``) so that importing the package
-stays instant.
+stays instant; a module's docstring ends with the course modules it may import.
+
+Imports: none.
 """
 
 __version__ = "0.1.0"

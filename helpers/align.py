@@ -9,6 +9,8 @@ BERT splits words into sub-word pieces ("ibuprofen" → ib ##up ##ro ##fen) and 
 
 -100 is the index PyTorch's cross-entropy ignores: special tokens and continuation pieces
 carry no label of their own, so every word is counted exactly once.
+
+Imports: none.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ def case_type_ids(words: list[str], word_ids: list[int | None]) -> list[int]:
 def tokenize_and_align(dataset, tokenizer, max_length: int = 128,
                        label_all_subtokens: bool = False, context: bool = False,
                        case_feature: bool = False
-                       ) -> tuple["datasets.Dataset", AlignStats]:  # noqa: F821
+                       ) -> tuple[datasets.Dataset, AlignStats]:  # noqa: F821
     """Tokenise a NER ``Dataset`` (tokens, ner_tags) into model inputs with aligned ``labels``.
 
     No padding here: the collator pads each batch to its own longest sequence (dynamic

@@ -8,6 +8,8 @@ the log itself is never rewritten.
     >>> store = AnnotationStore("build/annotations/pool.jsonl")        # doctest: +SKIP
     >>> session = AnnotationSession(sentences, store, prelabel=rules)   # doctest: +SKIP
     >>> annotator_widget(session)                                        # doctest: +SKIP
+
+Imports: ``evaluate``, ``formats``, ``tagging``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import json
 import os
 import re
 import warnings
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
 
-from helpers.data import ENTITY_TYPES, entity_spans, tag_strings
+from helpers.formats import ner_features, write_conll
+from helpers.tagging import ENTITY_TYPES, entity_spans, tag_strings
 
 # --------------------------------------------------------------------------- the store
 
@@ -89,8 +92,6 @@ class AnnotationStore:
     def export_conll(self, path: str | Path, labels: list[str]) -> Path:
         """Write the latest annotation of each sentence as a CoNLL file (atomically)."""
         from datasets import Dataset
-
-        from helpers.data import ner_features, write_conll
 
         latest = list(self.latest().values())
         dataset = Dataset.from_dict({
@@ -310,7 +311,7 @@ class RuleLabeller:
 
     @classmethod
     def from_dataset(cls, dataset, types: Iterable[str] = ("SYMPTOM", "BODY_PART", "MEDICATION"),
-                     patterns: dict[str, list[str]] | None = None) -> "RuleLabeller":
+                     patterns: dict[str, list[str]] | None = None) -> RuleLabeller:
         """A lexicon of every entity string of ``types`` in ``dataset`` (e.g. the training set)."""
         types, lexicon = set(types), {}
         for tokens, tags in zip(dataset["tokens"], tag_strings(dataset)):

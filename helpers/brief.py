@@ -7,6 +7,8 @@ metric decides, and how much annotation the budget allows.
     >>> brief = load_brief()                                   # doctest: +SKIP
     >>> brief.labels[:3]                                        # doctest: +SKIP
     ['O', 'B-SYMPTOM', 'I-SYMPTOM']
+
+Imports: ``env``, ``files``, ``tagging``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers.env import REPO_ROOT
+from helpers.files import atomic_write_text
+from helpers.tagging import iob2_labels
 
 DEFAULT_PATH = REPO_ROOT / "data" / "project_brief.json"
 WRITTEN_PATH = REPO_ROOT / "build" / "project_brief.json"
@@ -48,8 +52,6 @@ class ProjectBrief:
     @property
     def labels(self) -> list[str]:
         """IOB2 labels for the entity types, in the brief's order."""
-        from helpers.data import iob2_labels
-
         return iob2_labels(self.entity_types)
 
     def error_cost(self, errors) -> float:
@@ -168,7 +170,5 @@ def load_brief(path: str | Path | None = None) -> ProjectBrief:
 
 def save_brief(brief: ProjectBrief, path: str | Path = WRITTEN_PATH) -> Path:
     """Validate and write a brief atomically (a crash never leaves half a file)."""
-    from helpers.data import atomic_write_text
-
     validate(asdict(brief))
     return atomic_write_text(path, json.dumps(asdict(brief), indent=2) + "\n")

@@ -5,20 +5,37 @@ Everything specific to sequence classification lives here; the loop is ``train.f
 * ``tokenize_texts``: texts to model inputs (dynamic padding happens per batch);
 * ``apply_tuning``: full fine-tuning, a frozen encoder with a trained head, only the upper
   layers, or LoRA adapters (``peft``), with the count of trainable parameters;
-* ``predict_proba``, ``scores``: probabilities and accuracy / F1 / ROC-AUC (scikit-learn);
-* ``choose_threshold``: the decision threshold that minimises the brief's error cost on dev;
-* ``train_classifier``: the whole run, as ``train.train_ner`` is for NER.
+* ``scores``: accuracy / F1 / ROC-AUC of probabilities (``predict.predict_proba``; scikit-learn);
+* ``error_cost``, ``choose_threshold``: the brief's cost of errors, and the decision threshold
+  that minimises it on dev;
+* ``train_classifier``: the whole run, as ``ner.train_ner`` is for NER;
+* ``load_splits``: text-classification files (or SST-2 from the hub) for the command line.
 
     >>> scores([0, 1, 1, 0], [0.2, 0.9, 0.4, 0.1])["accuracy"]
     0.75
+
+Imports: ``checkpoint``, ``corpora``, ``device``, ``env``, ``formats``, ``hub``, ``predict``,
+``recipe``, ``train``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from helpers.checkpoint import load_model
+from helpers.corpora import course_classification_data
+from helpers.device import pick_device
+from helpers.env import setup
+from helpers.formats import read_text_classification
+from helpers.hub import quiet_transformers
+from helpers.predict import predict_proba
+from helpers.recipe import ClassifyConfig
+from helpers.train import RunResult, fit, start_run
+
+HUB_NAMES = ("sst2", "stanfordnlp/sst2")
 TUNING_MODES = ("full", "head", "upper", "lora")
 
 
@@ -44,9 +61,9 @@ def apply_tuning(model, mode: str = "full", upper_layers: int = 2, lora_r: int =
     if mode not in TUNING_MODES:
         raise ValueError(f"tuning mode {mode!r}: expected one of {', '.join(TUNING_MODES)}")
     if mode == "lora":
-        from peft import LoraConfig, TaskType, get_peft_model
-
         import warnings
+
+        from peft import LoraConfig, TaskType, get_peft_model
 
         config = LoraConfig(task_type=TaskType.SEQ_CLS, r=lora_r, lora_alpha=2 * lora_r,
                             lora_dropout=0.1, target_modules=["query", "key", "value"])
@@ -66,29 +83,9 @@ def apply_tuning(model, mode: str = "full", upper_layers: int = 2, lora_r: int =
     return model, trainable, total
 
 
-def predict_proba(model, tokenized, collator, batch_size: int = 64,
-                  precision: str | None = None) -> np.ndarray:
-    """Probability of class 1 for every example, batches formed by length, in the training
-    precision (``env.inference``)."""
-    from helpers.env import inference
-    from helpers.evaluate import batches_by_length
-
-    device = next(model.parameters()).device
-    model.eval()
-    probs = np.zeros(len(tokenized))
-    with inference(device, precision):
-        for rows, batch in batches_by_length(tokenized, collator, batch_size):
-            batch.pop("labels", None)
-            logits = model(**{k: v.to(device) for k, v in batch.items()}).logits.float()
-            # logits are (batch, classes): the class axis is -1 (the articles' argmax(dim=2) fails)
-            probs[rows] = logits.softmax(-1)[:, 1].cpu().numpy()
-    return probs
-
-
 def scores(labels, probs, threshold: float = 0.5) -> dict:
     """Accuracy, precision, recall, F1 (class 1) at ``threshold``, and ROC-AUC."""
-    from sklearn.metrics import (accuracy_score, precision_recall_fscore_support,
-                                 roc_auc_score)
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support, roc_auc_score
 
     labels, probs = np.asarray(labels), np.asarray(probs)
     predicted = (probs >= threshold).astype(int)
@@ -99,8 +96,21 @@ def scores(labels, probs, threshold: float = 0.5) -> dict:
             "recall": float(recall), "f1": float(f1), "roc_auc": float(auc)}
 
 
-def choose_threshold(labels, probs, cost_fn: float, cost_fp: float) -> tuple[float, "pd.DataFrame"]:  # noqa: F821
-    """The threshold with the lowest total cost ``cost_fn x FN + cost_fp x FP`` on (dev) data.
+def error_cost(labels, probs, threshold: float, cost_fn: float, cost_fp: float) -> dict:
+    """Errors and their cost at ``threshold``: ``{"FN", "FP", "cost"}`` where cost is
+    ``cost_fn x FN + cost_fp x FP`` (a missed positive costs ``cost_fn``, a false alarm ``cost_fp``).
+
+    >>> error_cost([1, 0, 1, 0], [0.9, 0.6, 0.4, 0.1], threshold=0.5, cost_fn=5, cost_fp=1)
+    {'FN': 1, 'FP': 1, 'cost': 6}
+    """
+    labels, predicted = np.asarray(labels), np.asarray(probs) >= threshold
+    fn = int(((labels == 1) & ~predicted).sum())
+    fp = int(((labels == 0) & predicted).sum())
+    return {"FN": fn, "FP": fp, "cost": cost_fn * fn + cost_fp * fp}
+
+
+def choose_threshold(labels, probs, cost_fn: float, cost_fp: float) -> tuple[float, pd.DataFrame]:  # noqa: F821
+    """The threshold with the lowest ``error_cost`` on (dev) data.
 
     Candidates are 0.5 and every distinct probability; ties go to the threshold closest to 0.5.
     Returns the threshold and the table of (threshold, FN, FP, cost) it chose from.
@@ -110,15 +120,9 @@ def choose_threshold(labels, probs, cost_fn: float, cost_fp: float) -> tuple[flo
     """
     import pandas as pd
 
-    labels, probs = np.asarray(labels), np.asarray(probs)
-    candidates = sorted(set(np.round(probs, 6).tolist()) | {0.5})
-    rows = []
-    for t in candidates:
-        predicted = probs >= t
-        fn = int(((labels == 1) & ~predicted).sum())
-        fp = int(((labels == 0) & predicted).sum())
-        rows.append({"threshold": t, "FN": fn, "FP": fp, "cost": cost_fn * fn + cost_fp * fp})
-    table = pd.DataFrame(rows)
+    candidates = sorted(set(np.round(np.asarray(probs), 6).tolist()) | {0.5})
+    table = pd.DataFrame([{"threshold": t, **error_cost(labels, probs, t, cost_fn, cost_fp)}
+                          for t in candidates])
     best = table.assign(gap=(table["threshold"] - 0.5).abs()).sort_values(["cost", "gap"]).iloc[0]
     return float(best["threshold"]), table
 
@@ -130,50 +134,36 @@ def articles_predictions(logits):
     return logits.argmax(dim=2)
 
 
-def augment_texts(dataset, p: float = 0.2, seed: int = 0):
-    """Synonym replacement on texts (``data.SYNONYMS``), for the augmentation experiment."""
-    import random
+@dataclass
+class ClassifyResult(RunResult):
+    """``RunResult`` plus what classification adds: parameter counts and the probabilities."""
 
-    from helpers.data import synonym
-
-    rng = random.Random(seed)
-
-    def replace(example):
-        return {"text": " ".join(synonym(word, rng, p) or word
-                                 for word in example["text"].split(" "))}
-
-    return dataset.map(replace)
+    trainable: int = 0  # parameters that trained
+    total: int = 0
+    dev_probs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # of the best epoch
+    test_probs: np.ndarray | None = None
 
 
-def train_classifier(config, splits) -> dict:
+def train_classifier(config: ClassifyConfig, splits) -> ClassifyResult:
     """Fine-tune a sequence classifier on ``splits`` (train/validation[/test] text datasets)
-    with ``train.fit``; returns ``{"history", "model_dir", "dev", "test", "trainable",
-    "total", "model", "dev_probs", "test_probs"}``. ``config.extra`` may hold ``tuning``,
-    ``upper_layers``, ``lora_r`` and ``dropout``."""
+    with ``train.fit``, tuning the parameters ``config.tuning`` names (``apply_tuning``)."""
     from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
-
-    from helpers.env import quiet_transformers
-    from helpers.train import fit, start_run
 
     choice, splits, tokenizer = start_run(config, splits)
     names = splits["train"].features["label"].names
     tokenized = {name: tokenize_texts(ds, tokenizer, config.max_length)
                  for name, ds in splits.items()}
-    extra = config.extra or {}
-    overrides = {}
-    if extra.get("dropout") is not None:
-        overrides = {"hidden_dropout_prob": extra["dropout"],
-                     "attention_probs_dropout_prob": extra["dropout"]}
+    overrides = {} if config.dropout is None else {
+        "hidden_dropout_prob": config.dropout, "attention_probs_dropout_prob": config.dropout}
     with quiet_transformers():
         model = AutoModelForSequenceClassification.from_pretrained(
             choice.path, num_labels=len(names), id2label=dict(enumerate(names)),
             label2id={n: i for i, n in enumerate(names)}, **overrides)
     if config.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
-    model, trainable, total = apply_tuning(model, extra.get("tuning", "full"),
-                                           extra.get("upper_layers", 2), extra.get("lora_r", 8))
+    model, trainable, total = apply_tuning(model, config.tuning, config.upper_layers,
+                                           config.lora_r)
     collator = DataCollatorWithPadding(tokenizer)
-
     dev_probs = []  # per epoch: the best epoch's are the saved model's, no second pass needed
 
     def evaluate(model_) -> dict:
@@ -184,26 +174,27 @@ def train_classifier(config, splits) -> dict:
     history = fit(model, tokenizer, tokenized["train"], collator, evaluate, config,
                   label_names=names, metric="f1", resume=False)
     best_dir = Path(config.output_dir) / "best"
-    result = {"history": history, "model_dir": str(best_dir), "model": choice.short_name,
-              "trainable": trainable, "total": total,
-              "dev_probs": dev_probs[history["best"]["epoch"] - 1]}
-    result["dev"] = scores(splits["validation"]["label"], result["dev_probs"])
+    best = dev_probs[history.best_epoch - 1]
+    result = ClassifyResult(history, str(best_dir), choice.short_name,
+                            scores(splits["validation"]["label"], best), trainable=trainable,
+                            total=total, dev_probs=best)
     if "test" in tokenized:  # scored once, with the checkpoint as saved
-        best = _load_best(best_dir, extra.get("tuning", "full"))
-        result["test_probs"] = predict_proba(best, tokenized["test"], collator,
-                                             config.eval_batch_size, config.precision)
-        result["test"] = scores(splits["test"]["label"], result["test_probs"])
+        saved, _, _ = load_model(best_dir, "sequence", pick_device())
+        result.test_probs = predict_proba(saved, tokenized["test"], collator,
+                                          config.eval_batch_size, config.precision)
+        result.test = scores(splits["test"]["label"], result.test_probs)
     return result
 
 
-def _load_best(directory: Path, tuning: str):
-    from transformers import AutoModelForSequenceClassification
-
-    from helpers.env import quiet_transformers
-
-    with quiet_transformers():
-        if tuning == "lora":
-            from peft import AutoPeftModelForSequenceClassification
-
-            return AutoPeftModelForSequenceClassification.from_pretrained(directory)
-        return AutoModelForSequenceClassification.from_pretrained(directory)
+def load_splits(train: str, validation: str | None, test: str | None = None,
+                labels: list[str] | None = None) -> dict:
+    """Text-classification files (TSV/CSV/JSONL with text and label) as train/validation[/test]
+    datasets with the label names ``labels``, or SST-2 from the hub by name."""
+    if train in HUB_NAMES:
+        dataset, _ = course_classification_data(setup(profile="full", quiet=True))
+        return dict(dataset)
+    splits = {"train": read_text_classification(train, labels),
+              "validation": read_text_classification(validation, labels)}
+    if test:
+        splits["test"] = read_text_classification(test, labels)
+    return splits

@@ -6,17 +6,21 @@ Entity-level means an entity counts as found only if its type *and* both boundar
 
     >>> float(entity_scores([["B-DOSAGE", "I-DOSAGE", "O"]], [["B-DOSAGE", "O", "O"]]).loc["overall", "f1"])
     0.0
+
+Imports: ``tagging``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2, Entities
+
+from helpers.tagging import entity_spans
 
 
 def entity_scores(gold: list[list[str]], pred: list[list[str]], mode: str = "strict"
@@ -125,44 +129,6 @@ def accuracy_interval(labels, predicted, **options) -> Interval:
     return bootstrap_interval(correct, lambda s: s[..., 0] / len(correct), **options)
 
 
-def batches_by_length(tokenized, collator, batch_size: int = 64):
-    """Yield ``(row indices, collated batch)`` over a tokenised dataset, shortest first, so each
-    batch needs little padding. Used by every prediction loop of the course."""
-    lengths = [len(ids) for ids in tokenized["input_ids"]]
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    for start in range(0, len(order), batch_size):
-        rows = order[start:start + batch_size]
-        yield rows, collator([tokenized[i] for i in rows])
-
-
-def predict_tags(model, tokenized, collator, label_names: list[str], batch_size: int = 64,
-                 word_counts: list[int] | None = None, precision: str | None = None
-                 ) -> list[list[str]]:
-    """Word-level predicted tags for a tokenised NER dataset (with aligned ``labels``).
-
-    Batches are formed from sequences of similar length (less padding), run without
-    gradients in the training precision (``env.inference``), and the prediction at each
-    labelled position (a word's first piece) is kept. Words cut off by truncation are
-    predicted ``O`` when ``word_counts`` is given.
-    """
-    from helpers.env import inference
-
-    device = next(model.parameters()).device
-    model.eval()
-    results: list = [None] * len(tokenized)
-    with inference(device, precision):
-        for rows, batch in batches_by_length(tokenized, collator, batch_size):
-            labels = batch.pop("labels")
-            logits = model(**{k: v.to(device) for k, v in batch.items()}).logits
-            predicted = logits.argmax(dim=-1).cpu()
-            for row, pred, gold in zip(rows, predicted, labels):
-                keep = gold != -100
-                results[row] = [label_names[i] for i in pred[keep].tolist()]
-    if word_counts is not None:
-        results = [tags + ["O"] * (n - len(tags)) for tags, n in zip(results, word_counts)]
-    return results
-
-
 def token_report(gold: list[list[str]], pred: list[list[str]]) -> pd.DataFrame:
     """The source articles' report: per *token* tag, O included (sklearn). Shown to explain why
     its "F1" flatters: most tokens are O, and a half-found entity still earns token credit."""
@@ -237,15 +203,13 @@ def error_analysis(gold: list[list[str]], pred: list[list[str]], tokens: list[li
 
     One row per error with the sentence index, the gold and predicted spans and the text.
     """
-    from helpers.data import entity_spans
-
     rows = []
     for index, (g_tags, p_tags, words) in enumerate(zip(gold, pred, tokens)):
         g_spans, p_spans = set(entity_spans(g_tags)), set(entity_spans(p_tags))
         exact = g_spans & p_spans
         used = set()
 
-        def text(span):
+        def text(span, words=words):
             return " ".join(words[span[1]:span[2]])
 
         for g in sorted(g_spans - exact, key=lambda s: s[1]):
@@ -266,29 +230,3 @@ def error_analysis(gold: list[list[str]], pred: list[list[str]], tokens: list[li
         "predicted": f"[{' '.join(tokens[i][p[1]:p[2]])}|{p[0]}]" if p else "",
         "text": " ".join(tokens[i])} for i, kind, g, p in rows],
         columns=["sentence", "error", "gold", "predicted", "text"])
-
-
-def predict_dataset(model_dir, dataset, max_length: int = 128, batch_size: int = 64
-                    ) -> list[list[str]]:
-    """Word-level predicted tags of a saved model for a NER ``Dataset`` (tokens, ner_tags).
-
-    Inputs are built as in training (document context, case feature), read from the
-    ``run_config.json`` saved with the model."""
-    from transformers import (AutoModelForTokenClassification, AutoTokenizer,
-                              DataCollatorForTokenClassification)
-
-    from helpers.align import tokenize_and_align
-    from helpers.env import pick_device, quiet_transformers
-    from helpers.train import saved_run_config
-
-    with quiet_transformers():
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForTokenClassification.from_pretrained(model_dir).to(pick_device())
-    run = saved_run_config(model_dir)
-    tokenized, _ = tokenize_and_align(dataset, tokenizer, max_length,
-                                      context=run.get("context", False),
-                                      case_feature=run.get("case_feature", False))
-    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    return predict_tags(model, tokenized, DataCollatorForTokenClassification(tokenizer), names,
-                        batch_size, word_counts=[len(t) for t in dataset["tokens"]],
-                        precision=run.get("precision"))

@@ -5,6 +5,8 @@ arithmetic concrete. Notebook 01 shows them as such and lets the learner change 
 
     >>> table = score_opportunities(CANDIDATES, DEFAULT_WEIGHTS)          # doctest: +SKIP
     >>> size_market(HEALTH_APP_ASSUMPTIONS)["bottom_up"]["som"]             # doctest: +SKIP
+
+Imports: none.
 """
 
 from __future__ import annotations

@@ -1,87 +1,162 @@
-"""Prediction: raw text (or a list of words) in, entities with character offsets out.
+"""All inference: batched prediction on tokenised data sets, and raw text in, entities out.
+
+* ``batches_by_length``: the batching every prediction loop uses (shortest first, little padding);
+* ``predict_tags``: word-level NER tags of a model for a tokenised data set (the dev scorer);
+* ``predict_proba``: class-1 probabilities of a classifier for a tokenised data set;
+* ``predict_dataset``: the tags of a *saved* NER model for a data set, inputs built as in training;
+* ``NerPredictor``: raw text (or a list of words) in, entities with character offsets out;
+* ``try_it_widget``: a text box that shows the predictor's entities as the learner types.
 
     >>> ner = NerPredictor("build/models/ner-smoke/best")            # doctest: +SKIP
     >>> ner("took 400 mg ibuprofen since Tuesday")                      # doctest: +SKIP
     [{'text': '400 mg', 'type': 'DOSAGE', 'start': 5, 'end': 11, 'score': 0.98}, ...]
 
-Texts longer than the model's window are read in overlapping windows (``stride``); each word
-takes its prediction from the window in which it sits furthest from an edge, so every word of
-any length of text gets a tag with context on both sides.
+Every loop runs without gradients in the precision the model was trained in
+(``device.inference``).
+
+Imports: ``align``, ``annotate``, ``checkpoint``, ``device``, ``tagging``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from helpers.align import case_type_ids, tokenize_and_align
+from helpers.annotate import highlight_html
+from helpers.checkpoint import load_model
+from helpers.device import inference, pick_device
+from helpers.tagging import entity_spans, tokenize_words, word_spans
+
+
+def batches_by_length(tokenized, collator, batch_size: int = 64):
+    """Yield ``(row indices, collated batch)`` over a tokenised dataset, shortest first, so each
+    batch needs little padding."""
+    lengths = [len(ids) for ids in tokenized["input_ids"]]
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        yield rows, collator([tokenized[i] for i in rows])
+
+
+def _logits(model, batch):
+    device = next(model.parameters()).device
+    return model(**{k: v.to(device) for k, v in batch.items()}).logits
+
+
+def predict_tags(model, tokenized, collator, label_names: list[str], batch_size: int = 64,
+                 word_counts: list[int] | None = None, precision: str | None = None
+                 ) -> list[list[str]]:
+    """Word-level predicted tags for a tokenised NER dataset (with aligned ``labels``): the
+    prediction at each labelled position (a word's first piece). Words cut off by truncation
+    are predicted ``O`` when ``word_counts`` is given."""
+    model.eval()
+    results: list = [None] * len(tokenized)
+    with inference(next(model.parameters()).device, precision):
+        for rows, batch in batches_by_length(tokenized, collator, batch_size):
+            labels = batch.pop("labels")
+            predicted = _logits(model, batch).argmax(dim=-1).cpu()
+            for row, pred, gold in zip(rows, predicted, labels):
+                results[row] = [label_names[i] for i in pred[gold != -100].tolist()]
+    if word_counts is not None:
+        results = [tags + ["O"] * (n - len(tags)) for tags, n in zip(results, word_counts)]
+    return results
+
+
+def predict_proba(model, tokenized, collator, batch_size: int = 64,
+                  precision: str | None = None) -> np.ndarray:
+    """Probability of class 1 for every example of a tokenised classification dataset."""
+    model.eval()
+    probs = np.zeros(len(tokenized))
+    with inference(next(model.parameters()).device, precision):
+        for rows, batch in batches_by_length(tokenized, collator, batch_size):
+            batch.pop("labels", None)
+            # logits are (batch, classes): the class axis is -1 (the articles' argmax(dim=2) fails)
+            probs[rows] = _logits(model, batch).float().softmax(-1)[:, 1].cpu().numpy()
+    return probs
+
+
+def predict_dataset(model_dir, dataset, max_length: int = 128, batch_size: int = 64
+                    ) -> list[list[str]]:
+    """Word-level predicted tags of a saved model for a NER ``Dataset`` (tokens, ner_tags),
+    inputs built as in training (document context, case feature: the saved run config)."""
+    from transformers import DataCollatorForTokenClassification
+
+    model, tokenizer, run = load_model(model_dir, "token", pick_device())
+    tokenized, _ = tokenize_and_align(dataset, tokenizer, max_length,
+                                      context=run.get("context", False),
+                                      case_feature=run.get("case_feature", False))
+    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    return predict_tags(model, tokenized, DataCollatorForTokenClassification(tokenizer), names,
+                        batch_size, word_counts=[len(t) for t in dataset["tokens"]],
+                        precision=run.get("precision"))
+
 
 class NerPredictor:
-    """A fine-tuned token classifier (a folder saved by the course's loop) ready for raw text."""
+    """A fine-tuned token classifier (a folder saved by the course's loop) ready for raw text.
+
+    Texts longer than the model's window are read in overlapping windows (``stride``); each
+    word takes its prediction from the window in which it sits furthest from an edge, so every
+    word of any length of text gets a tag with context on both sides.
+    """
 
     def __init__(self, model_dir: str | Path, device: str | None = None, max_length: int = 128,
                  stride: int = 32):
         import torch
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-        from helpers.env import pick_device, quiet_transformers
-        from helpers.train import saved_run_config
-
-        with quiet_transformers():
-            self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
-            self.model = AutoModelForTokenClassification.from_pretrained(model_dir)
         self.device = torch.device(device or pick_device())
-        self.model.to(self.device).eval()
+        self.model, self.tokenizer, run = load_model(model_dir, "token", self.device)
         self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
         self.max_length, self.stride = max_length, stride
-        run = saved_run_config(model_dir)  # inputs and precision as in training
+        # inputs and precision as in training
         self.case_feature, self.precision = run.get("case_feature", False), run.get("precision")
 
     def tag_words(self, words: list[str]) -> tuple[list[str], list[float]]:
         """One IOB2 tag and its probability per word (first piece), over sliding windows."""
-        import torch
-
         if not words:
             return [], []
         encoding = self.tokenizer(words, is_split_into_words=True, truncation=True,
                                   max_length=self.max_length, stride=self.stride,
                                   return_overflowing_tokens=True, padding=True,
                                   return_tensors="pt")
-        inputs = {"input_ids": encoding["input_ids"], "attention_mask": encoding["attention_mask"]}
-        if self.case_feature:
-            from helpers.align import case_type_ids
-
-            windows = range(len(encoding["input_ids"]))
-            inputs["token_type_ids"] = torch.tensor(
-                [case_type_ids(words, encoding.word_ids(w)) for w in windows])
-        from helpers.env import inference
-
-        with inference(self.device, self.precision):
-            logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
-        probs = logits.float().softmax(-1).cpu()
-        best: dict[int, tuple[int, int, int]] = {}  # word -> (distance from edge, window, pos)
-        for window in range(probs.shape[0]):
-            ids = encoding.word_ids(window)
-            real = [p for p, w in enumerate(ids) if w is not None]
-            previous = None
-            for position, word in enumerate(ids):
-                if word is None or word == previous:
-                    previous = word
-                    continue
-                previous = word
-                margin = min(position - real[0], real[-1] - position)
-                if word not in best or margin > best[word][0]:
-                    best[word] = (margin, window, position)
+        probs = self._window_probs(words, encoding)
         tags, scores = [], []
-        for word in range(len(words)):
-            _, window, position = best[word]
+        for window, position in self._best_windows(encoding, len(words)):
             p, label = probs[window, position].max(-1)
             tags.append(self.labels[int(label)])
             scores.append(float(p))
         return tags, scores
 
+    def _window_probs(self, words, encoding):
+        import torch
+
+        inputs = {"input_ids": encoding["input_ids"], "attention_mask": encoding["attention_mask"]}
+        if self.case_feature:
+            inputs["token_type_ids"] = torch.tensor(
+                [case_type_ids(words, encoding.word_ids(w)) for w in range(len(encoding["input_ids"]))])
+        with inference(self.device, self.precision):
+            logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
+        return logits.float().softmax(-1).cpu()
+
+    @staticmethod
+    def _best_windows(encoding, n_words: int) -> list[tuple[int, int]]:
+        """For each word, the (window, position of its first piece) furthest from a window edge."""
+        best: dict[int, tuple[int, int, int]] = {}  # word -> (distance from edge, window, pos)
+        for window in range(len(encoding["input_ids"])):
+            ids = encoding.word_ids(window)
+            real = [p for p, w in enumerate(ids) if w is not None]
+            previous = None
+            for position, word in enumerate(ids):
+                if word is not None and word != previous:
+                    margin = min(position - real[0], real[-1] - position)
+                    if word not in best or margin > best[word][0]:
+                        best[word] = (margin, window, position)
+                previous = word
+        return [best[word][1:] for word in range(n_words)]
+
     def __call__(self, text: str | list[str]) -> list[dict]:
         """Entities in ``text`` (a string, or a list of words) with offsets into it."""
-        from helpers.data import entity_spans, word_spans
-
         if isinstance(text, str):
             spans = word_spans(text)
             words = [w for w, _, _ in spans]
@@ -97,3 +172,19 @@ class NerPredictor:
                  "start": spans[s][1], "end": spans[e - 1][2],
                  "score": round(sum(scores[s:e]) / (e - s), 3)}
                 for kind, s, e in entity_spans(tags)]
+
+
+def try_it_widget(predictor: NerPredictor, text: str = ""):
+    """A text box and the entities the predictor finds in it, updated as the learner types."""
+    import ipywidgets as widgets
+
+    box = widgets.Textarea(value=text, layout=widgets.Layout(width="100%"))
+    shown = widgets.HTML()
+
+    def show(_=None):
+        words = tokenize_words(box.value)
+        shown.value = highlight_html(words, predictor.tag_words(words)[0])
+
+    box.observe(show, names="value")
+    show()
+    return widgets.VBox([widgets.Label("Type a health log:"), box, shown])

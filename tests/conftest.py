@@ -10,6 +10,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 
+@pytest.fixture
+def clean_env(monkeypatch):
+    """``monkeypatch`` with the course's and the hub's environment settings removed."""
+    for name in ("COURSE_PROFILE", "COURSE_MODEL", "COURSE_DEVICE", "COURSE_PRECISION",
+                 "COURSE_THREADS", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> str:
     """A tiny randomly initialised BERT (2 layers, 32 wide) saved as safetensors, for unit
@@ -17,7 +26,7 @@ def tiny_bert(tmp_path_factory) -> str:
     MiniLM's real WordPiece tokenizer."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from helpers.env import bundled_model_path
+    from helpers.hub import bundled_model_path
 
     path = tmp_path_factory.mktemp("tiny-bert")
     tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
@@ -31,7 +40,8 @@ def tiny_bert(tmp_path_factory) -> str:
 @pytest.fixture
 def tiny_ner(tmp_path):
     """Small CoNLL train/dev/test files cut from the course corpus (60/30/30 sentences)."""
-    from helpers.data import load_health_ner, write_conll
+    from helpers.corpora import load_health_ner
+    from helpers.formats import write_conll
 
     corpus = load_health_ner()
     paths = {}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from transformers import AutoTokenizer
 
-from helpers import align, data
+from helpers import align, formats, tagging
 from helpers.align import IGNORE, align_labels
-from helpers.env import bundled_model_path
+from helpers.hub import bundled_model_path
 
-LABELS = data.iob2_labels()
+LABELS = tagging.iob2_labels()
 L = {name: i for i, name in enumerate(LABELS)}
 
 
@@ -21,7 +21,7 @@ def tokenizer():
 def _dataset(tmp_path, text):
     path = tmp_path / "x.conll"
     path.write_text(text)
-    return data.read_conll(path, LABELS)
+    return formats.read_conll(path, LABELS)
 
 
 def test_first_piece_carries_the_label():

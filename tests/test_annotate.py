@@ -97,7 +97,8 @@ def test_store_survives_a_process_killed_while_writing(tmp_path):
 
 
 def test_export_conll_writes_the_latest_annotations(tmp_path):
-    from helpers.data import iob2_labels, read_conll, tag_strings
+    from helpers.formats import read_conll
+    from helpers.tagging import iob2_labels, tag_strings
 
     store = AnnotationStore(tmp_path / "a.jsonl")
     store.append({"id": "1", "tokens": ["no", "fever"], "tags": ["O", "O"]})
@@ -184,7 +185,8 @@ def test_rules_tag_doses_times_and_lexicon_entries():
 
 
 def test_rules_from_dataset_learn_the_lexicon(tmp_path):
-    from helpers.data import iob2_labels, read_conll
+    from helpers.formats import read_conll
+    from helpers.tagging import iob2_labels
 
     path = tmp_path / "t.conll"
     path.write_text("bad O\nmigraine B-SYMPTOM\n\n")

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import classify, data
-from helpers.data import TextFormatError, read_text_classification
+from helpers import classify, cli, corpora
+from helpers.checkpoint import load_model
+from helpers.formats import TextFormatError, read_text_classification
+from helpers.predict import predict_proba
+from helpers.recipe import ClassifyConfig
 
 
 def write(tmp_path, name, text):
@@ -128,15 +131,13 @@ def _feedback_files(tmp_path):
     good = ["love the new charts", "great summaries", "thanks, works well", "nice and simple"]
     bad = ["crashes on start", "lost all my logs", "sync broken again", "wrong dose shown"]
     rows = [(t, 0) for t in good] + [(t, 1) for t in bad]
-    text = "text\tlabel\n" + "".join(f"{t}\t{l}\n" for t, l in rows * 3)
+    text = "text\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in rows * 3)
     return {name: write(tmp_path, f"{name}.tsv", text) for name in ("train", "dev", "test")}
 
 
 def test_cli_classify_prints_the_json_line(tiny_bert, tmp_path, capsys):
-    from helpers import train
-
     files = _feedback_files(tmp_path)
-    code = train.main(["classify", "--train", str(files["train"]), "--validation",
+    code = cli.main(["classify", "--train", str(files["train"]), "--validation",
                        str(files["dev"]), "--test", str(files["test"]), "--model", tiny_bert,
                        "--epochs", "1", "--batch-size", "8", "--output", str(tmp_path / "run")])
     assert code == 0
@@ -148,15 +149,13 @@ def test_cli_classify_prints_the_json_line(tiny_bert, tmp_path, capsys):
     saved = json.loads((tmp_path / "run" / "best" / "run_config.json").read_text())
     assert saved["lr"] == 1e-4 and saved["freeze_word_embeddings"] is True
     assert result["trainable_parameters"] < 0.5 * sum(
-        p.numel() for p in classify._load_best(tmp_path / "run" / "best", "full").parameters())
+        p.numel() for p in load_model(tmp_path / "run" / "best", "sequence")[0].parameters())
 
 
 def test_cli_classify_refuses_resume(tiny_bert, tmp_path, capsys):
-    from helpers import train
-
     files = _feedback_files(tmp_path)
     with pytest.raises(SystemExit):
-        train.main(["classify", "--train", str(files["train"]), "--validation",
+        cli.main(["classify", "--train", str(files["train"]), "--validation",
                     str(files["dev"]), "--model", tiny_bert, "--resume"])
     assert "--resume is for ner runs" in capsys.readouterr().err
 
@@ -166,43 +165,39 @@ def test_dev_scores_are_the_saved_checkpoints(tiny_bert, tmp_path):
     checkpoint (no second pass over dev is needed)."""
     from transformers import AutoTokenizer, DataCollatorWithPadding
 
-    from helpers.train import TrainConfig
-
     files = _feedback_files(tmp_path)
     splits = {"train": read_text_classification(files["train"]),
               "validation": read_text_classification(files["dev"])}
-    config = TrainConfig(model=tiny_bert, output_dir=str(tmp_path / "run"), epochs=3,
+    config = ClassifyConfig(model=tiny_bert, output_dir=str(tmp_path / "run"), epochs=3,
                          batch_size=8, lr=1e-3)
     result = classify.train_classifier(config, splits)
-    best = classify._load_best(tmp_path / "run" / "best", "full")
+    best = load_model(tmp_path / "run" / "best", "sequence")[0]
     tokenizer = AutoTokenizer.from_pretrained(tmp_path / "run" / "best")
-    again = classify.predict_proba(best, classify.tokenize_texts(splits["validation"], tokenizer),
-                                   DataCollatorWithPadding(tokenizer))
-    assert np.allclose(result["dev_probs"], again, atol=1e-3)
+    again = predict_proba(best, classify.tokenize_texts(splits["validation"], tokenizer),
+                          DataCollatorWithPadding(tokenizer))
+    assert np.allclose(result.dev_probs, again, atol=1e-3)
 
 
 def test_train_classifier_with_lora_saves_and_reloads(tiny_bert, tmp_path):
-    from helpers.train import TrainConfig
-
     files = _feedback_files(tmp_path)
     splits = {"train": read_text_classification(files["train"]),
               "validation": read_text_classification(files["dev"])}
-    config = TrainConfig(model=tiny_bert, output_dir=str(tmp_path / "lora"), epochs=1,
-                         batch_size=8, lr=1e-3, extra={"tuning": "lora", "lora_r": 4})
+    config = ClassifyConfig(model=tiny_bert, output_dir=str(tmp_path / "lora"), epochs=1,
+                         batch_size=8, lr=1e-3, tuning="lora", lora_r=4)
     result = classify.train_classifier(config, splits)
-    assert result["trainable"] < result["total"] / 10
-    assert 0 <= result["dev"]["accuracy"] <= 1 and len(result["dev_probs"]) == 24
+    assert result.trainable < result.total / 10
+    assert 0 <= result.dev["accuracy"] <= 1 and len(result.dev_probs) == 24
     assert list((tmp_path / "lora" / "best").glob("adapter_model.safetensors"))
 
 
 def test_classification_data_offline_falls_back_in_one_line(capsys, monkeypatch):
-    from helpers import env
+    from helpers import env, hub
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cfg = env.CourseEnv(profile=env.get_profile("cpu"), device="cpu", precision="fp32",
                         precision_reason="", threads=2, seed=0, online=False,
-                        online_reason="", model=env.resolve_model("minilm"))
-    dataset, source = data.course_classification_data(cfg)
+                        online_reason="", model=hub.resolve_model("minilm"))
+    dataset, source = corpora.course_classification_data(cfg)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and out[0].startswith("Offline: SST-2")
     assert source.startswith("app_feedback") and len(dataset["train"]) == 2000
@@ -215,7 +210,7 @@ def test_classification_data_online_holds_out_whole_sst2_sentences(capsys, monke
     import datasets
     from datasets import Dataset, DatasetDict
 
-    from helpers import env
+    from helpers import env, hub
 
     sentences = [f"movie {k} is {'good' if k % 2 else 'bad'} and {w} ." for k, w in
                  enumerate("long short odd fun slow warm cold dark".split())]
@@ -226,12 +221,12 @@ def test_classification_data_online_holds_out_whole_sst2_sentences(capsys, monke
         return Dataset.from_dict({"idx": list(range(len(pairs))), "sentence": [t for t, _ in pairs],
                                   "label": [y for _, y in pairs]})
 
-    hub = DatasetDict(train=table(rows), validation=table([("a new review .", 1)]))
-    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: hub)
+    fake = DatasetDict(train=table(rows), validation=table([("a new review .", 1)]))
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: fake)
     cfg = env.CourseEnv(profile=env.get_profile("cpu"), device="cpu", precision="fp32",
                         precision_reason="", threads=2, seed=0, online=True,
-                        online_reason="", model=env.resolve_model("minilm"))
-    dataset, source = data.course_classification_data(cfg, dev_size=2)
+                        online_reason="", model=hub.resolve_model("minilm"))
+    dataset, source = corpora.course_classification_data(cfg, dev_size=2)
     assert "held-out sentences" in source and "whole sentences" in capsys.readouterr().out
     assert set(dataset["validation"]["text"]) <= set(sentences)
     assert dataset["test"]["text"] == ["a new review ."]

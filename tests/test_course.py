@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from helpers import course, env
+from helpers import course, env, hub
 
 
 def _notebook(*sources: str):
@@ -65,7 +65,7 @@ def test_plan_picks_data_by_profile_and_hub(monkeypatch, profile, online, expect
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cfg = env.CourseEnv(profile=env.get_profile(profile), device="cpu", precision="fp32",
                         precision_reason="", threads=2, seed=0, online=online,
-                        online_reason="", model=env.resolve_model("minilm"))
+                        online_reason="", model=hub.resolve_model("minilm"))
     rows = {r["notebook"]: r for r in course.plan(cfg, samples_per_second=100.0)}
     assert rows["04_finetune_ner"]["data"] == expected
     assert rows["00_setup"]["status"] == "ready"
@@ -75,7 +75,7 @@ def test_plan_picks_data_by_profile_and_hub(monkeypatch, profile, online, expect
 def test_plan_estimate_arithmetic(monkeypatch):
     cfg = env.CourseEnv(profile=env.get_profile("smoke"), device="cpu", precision="fp32",
                         precision_reason="", threads=2, seed=0, online=False,
-                        online_reason="", model=env.resolve_model("minilm"))
+                        online_reason="", model=hub.resolve_model("minilm"))
     rows = {r["notebook"]: r for r in course.plan(cfg, samples_per_second=40.0)}
     # smoke: 400 sentences x 3 epochs x 2 runs (with and without context) / 40 per second
     assert rows["04_finetune_ner"]["training (est.)"] == "400 x 3 epochs x 2 runs ≈ 60 s"
@@ -85,10 +85,10 @@ def test_plan_estimate_arithmetic(monkeypatch):
 
 
 def test_course_corpus_sizes_are_counted_from_the_files():
-    from helpers import data
+    from helpers import corpora
 
-    assert course.course_train_size("health_ner") == len(data.load_health_ner()["train"])
-    assert course.course_train_size("app_feedback") == len(data.load_app_feedback()["train"])
+    assert course.course_train_size("health_ner") == len(corpora.load_health_ner()["train"])
+    assert course.course_train_size("app_feedback") == len(corpora.load_app_feedback()["train"])
 
 
 def test_colab_badge_points_at_the_notebook():

@@ -1,8 +1,16 @@
 """helpers/evaluate.py: entity scores on hand-computed cases."""
 
+import numpy as np
 import pytest
 
-from helpers.evaluate import entity_scores
+from helpers.evaluate import (
+    Interval,
+    accuracy_interval,
+    bootstrap_interval,
+    entity_counts,
+    entity_f1_interval,
+    entity_scores,
+)
 
 
 def test_strict_and_lenient_differ_on_an_i_start():
@@ -75,10 +83,6 @@ def test_plot_confusion_draws(tmp_path):
 
 
 # ------------------------------------------------------------------ intervals
-import numpy as np
-
-from helpers.evaluate import (Interval, accuracy_interval, bootstrap_interval, entity_counts,
-                              entity_f1_interval)
 
 
 def test_two_items_one_right_span_the_whole_range():

@@ -60,7 +60,7 @@ def test_title_badge_and_lesson_link(path):
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
 def test_every_exercise_in_the_notebook_is_registered(path):
-    from helpers.exercises import REGISTRY
+    from helpers.exercises.core import REGISTRY
 
     text = "".join("".join(c["source"]) for c in _load(path)["cells"])
     for key in re.findall(r'exercise\("([^"]+)"\)', text):

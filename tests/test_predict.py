@@ -1,19 +1,19 @@
-"""helpers/predict.py and evaluate.predict_dataset on a tiny (untrained) token classifier:
+"""helpers/predict.py (NerPredictor, predict_dataset) on a tiny (untrained) token classifier:
 the mechanics (offsets, windows, one tag per word), not the quality."""
 
 from __future__ import annotations
 
 import pytest
 
-from helpers import data
-from helpers.predict import NerPredictor
+from helpers import corpora, tagging
+from helpers.predict import NerPredictor, predict_dataset
 
 
 @pytest.fixture(scope="module")
 def tiny_tagger(tiny_bert, tmp_path_factory):
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    labels = data.iob2_labels()
+    labels = tagging.iob2_labels()
     model = AutoModelForTokenClassification.from_pretrained(
         tiny_bert, num_labels=len(labels), id2label=dict(enumerate(labels)),
         label2id={n: i for i, n in enumerate(labels)})
@@ -28,13 +28,13 @@ def test_every_word_gets_one_tag_even_past_the_window(tiny_tagger):
     words = ("took ibuprofen for the headache since monday " * 30).split()
     tags, scores = ner.tag_words(words)
     assert len(tags) == len(scores) == len(words) == 210
-    assert all(t in data.iob2_labels() for t in tags) and all(0 < s <= 1 for s in scores)
+    assert all(t in tagging.iob2_labels() for t in tags) and all(0 < s <= 1 for s in scores)
 
 
 def test_entities_carry_offsets_into_the_text(tiny_tagger, monkeypatch):
     ner = NerPredictor(tiny_tagger, device="cpu")
     text = "Took 400mg ibuprofen,  since Tuesday."
-    words = data.tokenize_words(text)
+    words = tagging.tokenize_words(text)
     fixed = ["O", "B-DOSAGE", "B-MEDICATION", "O", "O", "B-TIME", "O"]
     monkeypatch.setattr(ner, "tag_words", lambda w: (fixed, [0.9] * len(w)))
     found = ner(text)
@@ -55,9 +55,7 @@ def test_word_list_input(tiny_tagger, monkeypatch):
 
 
 def test_predict_dataset_gives_one_tag_per_word(tiny_tagger):
-    from helpers.evaluate import predict_dataset
-
-    test = data.load_health_ner()["test"].select(range(20))
+    test = corpora.load_health_ner()["test"].select(range(20))
     pred = predict_dataset(tiny_tagger, test, max_length=16)  # short: some words truncated
     assert [len(p) for p in pred] == [len(t) for t in test["tokens"]]
 

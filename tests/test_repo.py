@@ -61,3 +61,17 @@ def test_nothing_generated_is_tracked():
 
 def test_data_folder_has_a_readme():
     assert (REPO_ROOT / "data" / "README.md").is_file()
+
+
+def test_make_test_lints_first_and_pre_commit_strips_and_lints():
+    makefile = read("Makefile")
+    assert re.search(r"^test: \$\(STAMP\) lint$", makefile, re.M)
+    assert re.search(r"^lint: .*\n\t.*ruff check helpers tests benchmarks notebooks$", makefile, re.M)
+    hooks = {hook["id"]: repo["rev"] for repo in yaml.safe_load(read(".pre-commit-config.yaml"))["repos"]
+             for hook in repo["hooks"]}
+    assert set(hooks) == {"nbstripout", "ruff"}
+    pins = dict(line.split("==") for line in read("constraints.txt").splitlines() if "==" in line)
+    assert hooks["ruff"] == "v" + pins["ruff"] and hooks["nbstripout"] == pins["nbstripout"]
+    lint = read("pyproject.toml").split("[tool.ruff.lint]")[1]
+    for family in ('"F"', '"E"', '"I"', '"B"', '"UP"'):
+        assert family in lint

@@ -605,7 +605,7 @@ def norm(text):
     return " ".join(text.lower().split())
 
 # Two tokenisations, and a pair is a near duplicate if EITHER reaches NEAR_DUP: words only
-# (letters, digits, apostrophes), and the course's word tokeniser (helpers/data.py WORD_RE:
+# (letters, digits, apostrophes), and the course's word tokeniser (helpers/tagging.py WORD_RE:
 # punctuation marks are tokens too), which data.find_leakage uses, so the course's own leakage
 # check can never find a pair that this script let through.
 COURSE_WORD = re.compile(r"\w+(?:[-'’.:/]\w+)*|[^\w\s]")

@@ -1,4 +1,5 @@
-"""The shipped health-log corpus (data/health_ner) passes every check the course teaches."""
+"""helpers/corpora.py: the hub loaders fall back offline, and the shipped corpora (data/health_ner,
+data/app_feedback) pass every check the course teaches."""
 
 from __future__ import annotations
 
@@ -9,16 +10,53 @@ import subprocess
 import sys
 
 import pytest
+from datasets import DatasetDict
 
-from helpers import data
 from helpers.brief import load_brief
+from helpers.corpora import DATA, _from_hub, corpus_stats, load_app_feedback, load_conll2003, load_health_ner
+from helpers.formats import ner_features, write_conll
+from helpers.splits import find_leakage
+from helpers.tagging import ENTITY_TYPES, check_iob2, label_names, tokenize_words
 
-FOLDER = data.DATA / "health_ner"
+FOLDER = DATA / "health_ner"
 
 
+# ------------------------------------------------------------------ loaders
+def test_conll2003_offline_falls_back_in_one_line(capsys):
+    dataset, source = load_conll2003(online=False)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("Offline:")
+    assert source.startswith("health_ner") and set(dataset) == {"train", "validation", "test"}
+
+
+def test_hub_mapping_gives_the_course_features():
+    from datasets import ClassLabel, Dataset, Features, Sequence, Value
+
+    names = ["O", "B-PER", "I-PER"]
+    hub = DatasetDict({"train": Dataset.from_dict(
+        {"id": ["0"], "tokens": [["Peter", "Blackburn"]], "pos_tags": [[1, 1]],
+         "ner_tags": [[1, 2]]},
+        features=Features({"id": Value("string"), "tokens": Sequence(Value("string")),
+                           "pos_tags": Sequence(Value("int32")),
+                           "ner_tags": Sequence(ClassLabel(names=names))}))})
+    mapped = _from_hub(hub)
+    assert mapped["train"].features == ner_features(names)
+    assert mapped["train"][0]["doc_id"] == -1
+
+
+def test_load_health_ner_follows_the_brief_types():
+    two = load_health_ner(["MEDICATION", "DOSAGE"])
+    assert label_names(two["test"]) == ["O", "B-MEDICATION", "I-MEDICATION", "B-DOSAGE",
+                                        "I-DOSAGE"]
+    with pytest.warns(UserWarning, match="no ALLERGY entities"):
+        three = load_health_ner(["MEDICATION", "ALLERGY"])
+    assert "B-ALLERGY" in label_names(three["train"])
+
+
+# ------------------------------------------------------------------ data/health_ner
 @pytest.fixture(scope="module")
 def corpus():
-    return data.load_health_ner()
+    return load_health_ner()
 
 
 def test_sizes_and_split_ratio(corpus):
@@ -32,34 +70,41 @@ def test_sizes_and_split_ratio(corpus):
 
 
 def test_labels_are_the_briefs_iob2_labels(corpus):
-    assert data.label_names(corpus["train"]) == load_brief(data.DATA / "project_brief.json").labels
+    assert label_names(corpus["train"]) == load_brief(DATA / "project_brief.json").labels
 
 
 def test_iob2_valid_and_no_leakage(corpus):
     for ds in corpus.values():
-        assert data.check_iob2(ds) == []
-    assert data.find_leakage(corpus) == []
+        assert check_iob2(ds) == []
+    assert find_leakage(corpus) == []
 
 
 def test_every_type_appears_in_every_split(corpus):
-    stats = data.corpus_stats(corpus)
-    for kind in data.ENTITY_TYPES:
+    stats = corpus_stats(corpus)
+    for kind in ENTITY_TYPES:
         assert (stats.loc[kind] > 0).all(), kind
 
 
 def _handwritten_lines(name):
     text = (FOLDER / name).read_text(encoding="utf-8")
-    lines = [l.strip() for l in text.splitlines() if l.strip() and not l.strip().startswith("#")]
-    return [data.tokenize_words(re.sub(r"\[([^|\]]+)\|[A-Z_]+\]", r"\1", l)) for l in lines]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return [tokenize_words(re.sub(r"\[([^|\]]+)\|[A-Z_]+\]", r"\1", ln)) for ln in lines]
 
 
-def test_test_split_is_the_handwritten_file(corpus):
-    # dev and test are the hand-written files, sentence for sentence and in order
-    assert _handwritten_lines("handwritten_test.txt") == corpus["test"]["tokens"]
-
-
-def test_dev_split_is_the_handwritten_file(corpus):
-    assert _handwritten_lines("handwritten_dev.txt") == corpus["validation"]["tokens"]
+def test_dev_and_test_each_hold_half_of_both_handwritten_files(corpus):
+    """The two hand-written evaluation files are dealt to dev and test by whole documents
+    (make_corpus.py, dev_test_split): every line lands in exactly one of the two splits, and
+    each split gets half of each file, give or take one document (at most 6 sentences)."""
+    dev = [tuple(t) for t in corpus["validation"]["tokens"]]
+    test = [tuple(t) for t in corpus["test"]["tokens"]]
+    written = []
+    for name in ("handwritten_dev.txt", "handwritten_test.txt"):
+        lines = [tuple(t) for t in _handwritten_lines(name)]
+        in_dev, in_test = sum(x in set(dev) for x in lines), sum(x in set(test) for x in lines)
+        assert in_dev + in_test == len(lines), name
+        assert abs(in_dev - in_test) <= 6, (name, in_dev, in_test)
+        written += lines
+    assert sorted(dev + test) == sorted(written)
 
 
 def test_train_holds_the_handwritten_training_file(corpus):
@@ -73,20 +118,20 @@ def test_train_holds_the_handwritten_training_file(corpus):
 
 
 def test_no_leakage_between_dev_and_test(corpus):
-    assert data.find_leakage({"validation": corpus["validation"], "test": corpus["test"]}) == []
+    assert find_leakage({"validation": corpus["validation"], "test": corpus["test"]}) == []
 
 
 def test_raw_pool_is_large_and_unlabelled(corpus):
-    pool = [l for l in (FOLDER / "raw_pool.txt").read_text(encoding="utf-8").splitlines()
-            if l.strip()]
+    pool = [ln for ln in (FOLDER / "raw_pool.txt").read_text(encoding="utf-8").splitlines()
+            if ln.strip()]
     assert len(pool) >= 300 and len(set(pool)) == len(pool)
     labelled = {" ".join(t).lower() for ds in corpus.values() for t in ds["tokens"]}
-    assert not any(" ".join(data.tokenize_words(l)).lower() in labelled for l in pool)
+    assert not any(" ".join(tokenize_words(ln)).lower() in labelled for ln in pool)
 
 
 def test_datasheet_counts_match_the_files(corpus):
     sheet = (FOLDER / "README.md").read_text(encoding="utf-8")
-    stats = data.corpus_stats(corpus)
+    stats = corpus_stats(corpus)
     for row in ("documents", "sentences", "tokens", "SYMPTOM", "TIME", "all entities"):
         match = re.search(rf"^\| {row} \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|", sheet, re.M)
         assert match, row
@@ -98,7 +143,7 @@ def test_datasheet_counts_match_the_files(corpus):
 def test_files_round_trip_byte_identical(corpus, tmp_path):
     for split, name in (("train", "train.conll"), ("validation", "dev.conll"),
                         ("test", "test.conll")):
-        out = data.write_conll(corpus[split], tmp_path / name)
+        out = write_conll(corpus[split], tmp_path / name)
         assert out.read_bytes() == (FOLDER / name).read_bytes(), name
 
 
@@ -114,7 +159,7 @@ def test_make_corpus_regenerates_the_same_bytes(tmp_path):
 
 
 # ------------------------------------------------------------------ data/app_feedback
-FEEDBACK = data.DATA / "app_feedback"
+FEEDBACK = DATA / "app_feedback"
 FEEDBACK_SOURCES = ("make_corpus.py", "handwritten_test.txt", "handwritten_dev.txt",
                     "handwritten_train.txt")
 FEEDBACK_OUTPUTS = ("train.tsv", "dev.tsv", "dev_kinds.tsv", "test.tsv", "test_kinds.tsv")
@@ -123,14 +168,14 @@ HARD_KINDS = ("negation", "sarcasm", "mixed", "short", "long")
 
 @pytest.fixture(scope="module")
 def feedback():
-    return data.load_app_feedback()
+    return load_app_feedback()
 
 
 def handwritten(name):
     """(label, kind, text) of a hand-written LABEL<TAB>KIND<TAB>text file, whitespace as the
     generator cleans it."""
     lines = (FEEDBACK / name).read_text(encoding="utf-8").splitlines()
-    rows = [l.split("\t", 2) for l in lines if l.strip() and not l.startswith("#")]
+    rows = [ln.split("\t", 2) for ln in lines if ln.strip() and not ln.startswith("#")]
     return [(int(label), kind, " ".join(text.split())) for label, kind, text in rows]
 
 
@@ -154,7 +199,7 @@ def test_feedback_sizes_balance_and_no_leakage(feedback):
     assert 0.45 <= sum(feedback["train"]["label"]) / sizes["train"] <= 0.55
     for split in ("validation", "test"):
         assert 0.35 <= sum(feedback[split]["label"]) / sizes[split] <= 0.65, split
-    assert data.find_leakage(feedback) == []
+    assert find_leakage(feedback) == []
 
 
 @pytest.mark.parametrize("split, name", [("validation", "dev"), ("test", "test")])

@@ -1,0 +1,157 @@
+"""The course's data sets: its own corpora in ``data/`` (always available offline), the hub
+data sets a notebook uses when online (CoNLL-2003, SST-2) with a one-line fallback to the
+course's corpora, and the datasheet's statistics table.
+
+    >>> corpus = load_health_ner()
+    >>> sorted(corpus), label_names(corpus["train"])[:3]
+    (['test', 'train', 'validation'], ['O', 'B-SYMPTOM', 'I-SYMPTOM'])
+
+``datasets`` and ``pandas`` are loaded when a function needs them.
+
+Imports: ``env`` (the repository's path), ``formats`` (the readers), ``hub`` (is it reachable),
+``splits`` (SST-2's dev set), ``tagging``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from helpers.env import REPO_ROOT
+from helpers.formats import keep_types, ner_features, read_conll_dir, read_text_classification
+from helpers.hub import check_hub
+from helpers.splits import split_by_sentence
+from helpers.tagging import ENTITY_TYPES, entity_spans, iob2_labels, label_names, tag_strings
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from datasets import DatasetDict
+
+DATA = REPO_ROOT / "data"
+# The parquet conversion of CoNLL-2003 on the hub: loads with datasets 5 (no script).
+CONLL2003_HUB_ID = "eriktks/conll2003"
+CONLL2003_REVISION = "refs/convert/parquet"
+SST2_HUB_ID = "stanfordnlp/sst2"
+FEEDBACK_LABELS = ["no_action", "follow_up"]
+
+
+# --------------------------------------------------------------------------- NER
+def load_health_ner(types: list[str] | None = None) -> DatasetDict:
+    """The course's own health-log NER corpus (``data/health_ner``), always available offline.
+
+    ``types`` (e.g. the project brief's ``entity_types``) chooses which entity types are
+    labelled and in which label order; types the corpus does not have are kept in the label
+    set with a warning (annotate them with the widget of notebook 02).
+    """
+    from datasets import DatasetDict
+
+    corpus = read_conll_dir(DATA / "health_ner", iob2_labels())
+    if types is None or list(types) == list(ENTITY_TYPES):
+        return corpus
+    missing = [t for t in types if t not in ENTITY_TYPES]
+    if missing:
+        warnings.warn(f"the health_ner corpus has no {', '.join(missing)} entities; they stay in "
+                      "the label set with no examples until you annotate some", stacklevel=2)
+    return DatasetDict({name: keep_types(ds, list(types)) for name, ds in corpus.items()})
+
+
+def load_conll2003(online: bool | None = None) -> tuple[DatasetDict, str]:
+    """CoNLL-2003 from the hub (parquet, no script), with the course's features.
+
+    Offline, or if the download fails, explains in one line and returns the course's own
+    corpus instead. Returns ``(dataset, description of what was loaded)``.
+    """
+    if online is None:
+        online, _ = check_hub()
+    if not online:
+        print("Offline: CoNLL-2003 comes from the Hugging Face hub, so the course's own "
+              "health-log corpus (data/health_ner) is used instead.")
+        return load_health_ner(), "health_ner (offline fallback)"
+    try:
+        from datasets import load_dataset
+
+        hub = load_dataset(CONLL2003_HUB_ID, revision=CONLL2003_REVISION)
+    except Exception as err:  # the hub answered, but not with the data set
+        print(f"CoNLL-2003 could not be loaded from the hub ({type(err).__name__}: "
+              f"{str(err)[:120]}); using the course's health-log corpus instead.")
+        return load_health_ner(), "health_ner (fallback)"
+    return _from_hub(hub), f"{CONLL2003_HUB_ID}@{CONLL2003_REVISION}"
+
+
+def course_ner_data(cfg) -> tuple[DatasetDict, str]:
+    """The NER data a notebook uses here: CoNLL-2003 when online (except in the ``smoke``
+    profile), else the course's health-log corpus. ``cfg`` is ``env.setup()``'s result."""
+    if cfg.online and cfg.profile.name != "smoke":
+        return load_conll2003(online=True)
+    return load_health_ner(), "health_ner (the course's corpus)"
+
+
+def _from_hub(hub: DatasetDict) -> DatasetDict:
+    """Map a hub NER DatasetDict (tokens, ner_tags ClassLabel) to the course's features.
+    The hub copy has no document boundaries, so ``doc_id`` is -1 (unknown)."""
+    from datasets import DatasetDict
+
+    labels = hub["train"].features["ner_tags"].feature.names
+    features = ner_features(labels)
+    return DatasetDict({
+        split: ds.map(lambda ex, i, split=split: {"id": f"{split}-{i}", "doc_id": -1, "line": -1},
+                      with_indices=True, remove_columns=[c for c in ds.column_names
+                                                         if c not in ("tokens", "ner_tags")],
+                      features=features)
+        for split, ds in hub.items()})
+
+
+def corpus_stats(splits: DatasetDict) -> pd.DataFrame:
+    """Documents, sentences, tokens and entities per type for each split (the datasheet's table)."""
+    import pandas as pd
+
+    table = {}
+    for name, ds in splits.items():
+        spans = [entity_spans(tags) for tags in tag_strings(ds)]
+        kinds = Counter(kind for sent in spans for kind, _, _ in sent)
+        types = [label[2:] for label in label_names(ds) if label.startswith("B-")]
+        table[name] = {"documents": len(set(ds["doc_id"])), "sentences": len(ds),
+                       "tokens": sum(map(len, ds["tokens"])),
+                       "sentences with no entity": sum(1 for s in spans if not s),
+                       **{kind: kinds[kind] for kind in types},
+                       "all entities": sum(kinds.values())}
+    return pd.DataFrame(table)
+
+
+# --------------------------------------------------------------------------- text classification
+def load_app_feedback() -> DatasetDict:
+    """The course's app-feedback corpus (``data/app_feedback``): 1 = needs product follow-up."""
+    from datasets import DatasetDict
+
+    folder = DATA / "app_feedback"
+    return DatasetDict({split: read_text_classification(folder / f"{name}.tsv", FEEDBACK_LABELS)
+                        for split, name in (("train", "train"), ("validation", "dev"),
+                                            ("test", "test"))})
+
+
+def course_classification_data(cfg, dev_size: int = 872, seed: int = 13) -> tuple[DatasetDict, str]:
+    """The classification data a notebook uses here: SST-2 from the hub when online (except in
+    ``smoke``; its official validation split becomes our test set, and ``dev_size`` whole
+    sentences held out of train with all their phrases, ``split_by_sentence``, our dev set),
+    else the course's app-feedback corpus."""
+    if cfg.online and cfg.profile.name != "smoke":
+        try:
+            from datasets import DatasetDict, load_dataset
+
+            hub = load_dataset(SST2_HUB_ID)
+            train = hub["train"].rename_column("sentence", "text").remove_columns("idx")
+            parts = split_by_sentence(train, dev_size=dev_size, seed=seed)
+            test = hub["validation"].rename_column("sentence", "text").remove_columns("idx")
+            print(f"SST-2: dev is {dev_size} whole sentences of train, with their phrases taken "
+                  f"out of train ({len(train) - len(parts['train']) - dev_size} rows); test is "
+                  "the official validation split.")
+            return DatasetDict(train=parts["train"], validation=parts["validation"], test=test), \
+                f"{SST2_HUB_ID} (dev: {dev_size} held-out sentences of train)"
+        except Exception as err:  # the hub answered, but not with the data set
+            print(f"SST-2 could not be loaded ({type(err).__name__}); using the course's "
+                  "app-feedback corpus instead.")
+    elif cfg.profile.name != "smoke":
+        print("Offline: SST-2 comes from the Hugging Face hub, so the course's app-feedback "
+              "corpus (data/app_feedback) is used instead.")
+    return load_app_feedback(), "app_feedback (the course's corpus)"

@@ -1,0 +1,130 @@
+"""Words and IOB2 tags: how the course splits text into words, and how tag lists are checked,
+converted and read as entity spans.
+
+Pure functions on strings and lists (the dataset helpers only read a dataset's ``ner_tags``
+column and its label names); nothing heavy is loaded at import time (seqeval is loaded by
+``entity_spans`` when called), so any module may use it.
+
+    >>> tags = iob1_to_iob2(["I-DOSAGE", "I-DOSAGE", "O", "I-MEDICATION"])
+    >>> tags
+    ['B-DOSAGE', 'I-DOSAGE', 'O', 'B-MEDICATION']
+    >>> entity_spans(tags)
+    [('DOSAGE', 0, 2), ('MEDICATION', 3, 4)]
+
+Imports: no helpers module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+ENTITY_TYPES = ("SYMPTOM", "BODY_PART", "MEDICATION", "DOSAGE", "TIME")
+TAG_RE = re.compile(r"^(O|[BI]-[A-Za-z][A-Za-z0-9_]*)$")
+# Words as the course's corpus splits them: "400mg", "8:30am", "don't" stay whole; punctuation
+# is its own token. Prediction on raw text uses the same rule (see word_spans).
+WORD_RE = re.compile(r"\w+(?:[-'’.:/]\w+)*|[^\w\s]")
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """Split raw text into words with character offsets ``(word, start, end)``.
+
+    >>> word_spans("took 400mg, twice")
+    [('took', 0, 4), ('400mg', 5, 10), (',', 10, 11), ('twice', 12, 17)]
+    """
+    return [(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(text)]
+
+
+def tokenize_words(text: str) -> list[str]:
+    """The words of ``text`` as the corpus tokenises them (see ``word_spans``).
+
+    >>> tokenize_words("took 400mg, don't")
+    ['took', '400mg', ',', "don't"]
+    """
+    return WORD_RE.findall(text)
+
+
+def iob2_labels(types=ENTITY_TYPES) -> list[str]:
+    """``["O", "B-T1", "I-T1", ...]`` for the entity types, in the order given.
+
+    >>> iob2_labels(["DOSAGE"])
+    ['O', 'B-DOSAGE', 'I-DOSAGE']
+    """
+    return ["O"] + [f"{p}-{t}" for t in types for p in "BI"]
+
+
+def iob2_violations(tags: list[str]):
+    """Yield ``(position, previous tag, tag)`` for every ``I-X`` that does not continue an X.
+
+    >>> list(iob2_violations(["O", "I-TIME", "B-DOSAGE", "I-TIME"]))
+    [(1, 'O', 'I-TIME'), (3, 'B-DOSAGE', 'I-TIME')]
+    """
+    previous = "O"
+    for position, tag in enumerate(tags):
+        if tag.startswith("I-") and previous[2:] != tag[2:]:
+            yield position, previous, tag
+        previous = tag
+
+
+def iob1_to_iob2(tags: list[str]) -> list[str]:
+    """Convert one sentence's IOB1 tags to IOB2 (every entity starts with B-).
+
+    >>> iob1_to_iob2(["I-TIME", "I-TIME", "O", "I-DOSAGE", "B-DOSAGE"])
+    ['B-TIME', 'I-TIME', 'O', 'B-DOSAGE', 'B-DOSAGE']
+    """
+    out, previous = [], "O"
+    for tag in tags:
+        if tag.startswith("I-") and previous[2:] != tag[2:]:
+            tag = "B-" + tag[2:]
+        out.append(tag)
+        previous = tag
+    return out
+
+
+def entity_spans(tags: list[str]) -> list[tuple[str, int, int]]:
+    """``(type, start, end)`` spans of an IOB2 tag list, ``end`` exclusive (seqeval's reading).
+
+    >>> entity_spans(["O", "B-DOSAGE", "I-DOSAGE", "B-MEDICATION"])
+    [('DOSAGE', 1, 3), ('MEDICATION', 3, 4)]
+    """
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    return [(kind, start, end + 1) for kind, start, end in get_entities(list(tags))]
+
+
+def label_names(dataset: Dataset) -> list[str]:
+    """The tag names of a NER dataset, in ClassLabel order (example in ``check_iob2``)."""
+    return dataset.features["ner_tags"].feature.names
+
+
+def tag_strings(dataset: Dataset) -> list[list[str]]:
+    """Every sentence's tags as strings (what seqeval and the writer expect; example in
+    ``check_iob2``)."""
+    names = label_names(dataset)
+    return [[names[i] for i in tags] for tags in dataset["ner_tags"]]
+
+
+def check_iob2(dataset: Dataset) -> list[str]:
+    """Problems in a NER dataset's tags (invalid I- transitions, empty sentences); [] if clean.
+
+    >>> from datasets import ClassLabel, Dataset, Features, Sequence, Value
+    >>> features = Features({"tokens": Sequence(Value("string")),
+    ...                      "ner_tags": Sequence(ClassLabel(names=iob2_labels(["DOSAGE"])))})
+    >>> ds = Dataset.from_dict({"tokens": [["took", "400", "mg"]], "ner_tags": [[0, 2, 2]]},
+    ...                        features=features)
+    >>> label_names(ds), tag_strings(ds)
+    (['O', 'B-DOSAGE', 'I-DOSAGE'], [['O', 'I-DOSAGE', 'I-DOSAGE']])
+    >>> check_iob2(ds)
+    ["sentence 0, token 1 ('400'): I-DOSAGE follows O"]
+    """
+    problems = []
+    for row, (tokens, tags) in enumerate(zip(dataset["tokens"], tag_strings(dataset))):
+        if not tokens:
+            problems.append(f"sentence {row}: empty")
+        for position, previous, tag in iob2_violations(tags):
+            problems.append(f"sentence {row}, token {position} ({tokens[position]!r}): "
+                            f"{tag} follows {previous}")
+    return problems
