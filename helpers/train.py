@@ -10,7 +10,8 @@ What the loop does, in order: length-grouped batches padded per batch (dynamic p
 with weight decay on weights only, linear warm-up then decay, gradient clipping, evaluation on
 dev after each epoch, early stopping, the best checkpoint saved as safetensors with its
 tokenizer, labels and run config, and a resumable state saved after every epoch longer than
-``STATE_MIN_SECONDS`` and on Ctrl-C. Notebook 04 walks through ``train_one_epoch``.
+``STATE_MIN_SECONDS`` and on Ctrl-C, from which a resumed run ends where the uninterrupted one
+would have, or is refused (``checkpoint``). Notebook 04 walks through ``train_one_epoch``.
 
     >>> h = History("f1")
     >>> h.record({"epoch": 1, "f1": 0.5}), h.record({"epoch": 2, "f1": 0.4})
@@ -23,15 +24,16 @@ Imports: ``checkpoint``, ``device``, ``hub``, ``recipe``.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from helpers import checkpoint
+from helpers.checkpoint import TrainingStopped  # raised here too; ``train.TrainingStopped`` for callers
 from helpers.device import peak_memory_mb, pick_device, pick_precision, reset_peak_memory, seed_everything
 from helpers.hub import resolve_model
 from helpers.recipe import TrainConfig
@@ -40,10 +42,6 @@ from helpers.recipe import TrainConfig
 # parameter) is written after an epoch only when the epoch took at least this long, since
 # redoing a shorter epoch costs less than writing it; Ctrl-C always writes it.
 STATE_MIN_SECONDS = 30.0
-
-
-class TrainingStopped(RuntimeError):
-    """Training cannot go on; the message says why and what to change."""
 
 
 # --------------------------------------------------------------------------- what a run records
@@ -122,27 +120,6 @@ class StepClock:
 
 # --------------------------------------------------------------------------- the loop
 @dataclass
-class Loop:
-    """Everything one run trains with, prepared by ``prepare`` (after ``accelerator.prepare``)."""
-
-    accelerator: object
-    model: object
-    optimizer: object
-    scheduler: object
-    loader: object
-    generator: object
-    config: TrainConfig
-    device: str
-    precision: str
-    epoch: int = 0
-    batch: int = 0  # batches done in the current epoch
-    steps: int = 0  # batches done by this call of fit
-
-    def finished(self) -> bool:
-        return bool(self.config.max_steps) and self.steps >= self.config.max_steps
-
-
-@dataclass
 class EpochStats:
     seconds: float = 0.0
     samples: int = 0
@@ -155,6 +132,41 @@ class EpochStats:
         self.data_wait += other.data_wait
 
 
+@dataclass
+class Loop:
+    """Everything one run trains with, prepared by ``prepare`` (after ``accelerator.prepare``)."""
+
+    accelerator: object
+    model: object
+    optimizer: object
+    scheduler: object
+    loader: object
+    generator: object
+    config: TrainConfig
+    device: str
+    precision: str
+    guard: checkpoint.Guard  # Ctrl-C, and the last point where the state is whole
+    epoch: int = 0
+    batch: int = 0  # batches done in the current epoch
+    steps: int = 0  # batches done by this call of fit
+    stats: EpochStats = field(default_factory=EpochStats)  # of the current epoch
+
+    def finished(self) -> bool:
+        return bool(self.config.max_steps) and self.steps >= self.config.max_steps
+
+    @cached_property
+    def settings(self) -> dict:
+        """What a resumed run must share with the saved one (``checkpoint.changed_settings``)."""
+        return {**asdict(self.config), "train_data": checkpoint.fingerprint(self.loader.dataset),
+                "device": self.device, "precision_used": self.precision,
+                "processes": self.accelerator.num_processes}
+
+    def point(self, history: History) -> checkpoint.ResumePoint:
+        """Where the loop stands: a state saved now resumes here."""
+        return checkpoint.ResumePoint(history.to_dict(), self.epoch, self.batch, self.stats.loss,
+                                      self.settings)
+
+
 def train_one_epoch(loop: Loop, history: History, skip: int = 0, callbacks=()) -> EpochStats:
     """One pass over the training batches (after ``skip`` batches, when resuming)."""
     from tqdm.auto import tqdm
@@ -163,23 +175,25 @@ def train_one_epoch(loop: Loop, history: History, skip: int = 0, callbacks=()) -
     loop.model.train()
     loop.generator.manual_seed(config.seed + loop.epoch)  # the same order when resuming
     batches = accelerator.skip_first_batches(loop.loader, skip) if skip else loop.loader
-    stats, loop.batch = EpochStats(), skip
+    stats = loop.stats = EpochStats(loss=loop.stats.loss if skip else 0.0)  # resumed: goes on
+    loop.batch = skip
     bar = tqdm(batches, desc=f"epoch {loop.epoch + 1}/{config.epochs}", leave=False,
                disable=not accelerator.is_local_main_process, total=len(loop.loader) - skip)
     started = fetched = time.perf_counter()
     for batch in bar:
         stats.data_wait += time.perf_counter() - fetched  # the step waited for its batch
-        loss = training_step(loop, batch)
-        loop.batch, loop.steps = loop.batch + 1, loop.steps + 1
-        size = batch["input_ids"].shape[0] * accelerator.num_processes
-        stats.samples += size
-        stats.loss = 0.9 * stats.loss + 0.1 * loss if stats.loss else loss
-        for callback in callbacks:
-            callback.on_step(size)
-        if loop.batch % config.log_every == 0:
-            history.steps.append({"epoch": loop.epoch + loop.batch / len(loop.loader),
-                                  "loss": loss, "lr": loop.scheduler.get_last_lr()[0]})
-            bar.set_postfix(loss=f"{stats.loss:.3f}")
+        with loop.guard.held():  # a Ctrl-C waits for the step's end: no half step is saved
+            loss = training_step(loop, batch)
+            loop.batch, loop.steps = loop.batch + 1, loop.steps + 1
+            size = batch["input_ids"].shape[0] * accelerator.num_processes
+            stats.samples += size
+            stats.loss = 0.9 * stats.loss + 0.1 * loss if stats.loss else loss
+            for callback in callbacks:
+                callback.on_step(size)
+            if loop.batch % config.log_every == 0:
+                history.steps.append({"epoch": loop.epoch + loop.batch / len(loop.loader),
+                                      "loss": loss, "lr": loop.scheduler.get_last_lr()[0]})
+                bar.set_postfix(loss=f"{stats.loss:.3f}")
         if loop.finished():
             break
         fetched = time.perf_counter()
@@ -221,60 +235,73 @@ def fit(model, tokenizer, train_dataset, collator, evaluate: Callable[[object], 
     import torch
 
     loop = prepare(model, train_dataset, collator, config)
-    out, history, skip = Path(config.output_dir), History(metric), 0
-    if resume and (point := checkpoint.load_state(loop.accelerator, out)):
-        history, loop.epoch, skip = History.from_dict(point.history, metric), point.epoch, point.batch
-        loop.accelerator.print(f"Resuming from {out / 'last'}: epoch {loop.epoch + 1}, batch {skip}")
+    history, skip = resume_from(loop, metric) if resume else (History(metric), 0)
     reset_peak_memory(loop.device)
     totals = EpochStats()
-    try:
-        for epoch in range(loop.epoch, config.epochs):
-            loop.epoch = epoch
-            stats = train_one_epoch(loop, history, skip, callbacks)
-            skip = 0
-            totals.add(stats)
-            if loop.finished():
-                break
-            if evaluate is not None:
-                scores = evaluate(loop.accelerator.unwrap_model(loop.model))
-                if not end_of_epoch(loop, history, scores, stats, tokenizer, label_names):
+    with loop.guard:  # Ctrl-C stops the run where its state is whole, and saves that state
+        try:
+            for epoch in range(loop.epoch, config.epochs):
+                loop.epoch = epoch
+                stats = train_one_epoch(loop, history, skip, callbacks)
+                skip = 0
+                totals.add(stats)
+                if loop.finished():
                     break
-    except KeyboardInterrupt:
-        checkpoint.save_state(loop.accelerator, out, history.to_dict(), loop.epoch, loop.batch)
-        loop.accelerator.print(f"Interrupted: state saved to {out / 'last'}; run again to resume.")
-        raise
-    except torch.cuda.OutOfMemoryError:
-        raise TrainingStopped(
-            f"the GPU ran out of memory with batch size {config.batch_size}: use --batch-size "
-            f"{max(1, config.batch_size // 2)} --grad-accum {config.grad_accum * 2} (same "
-            "effective batch), or a shorter --max-length") from None
+                if evaluate is not None:
+                    scores = evaluate(loop.accelerator.unwrap_model(loop.model))
+                    if not end_of_epoch(loop, history, scores, stats, tokenizer, label_names):
+                        break
+        except KeyboardInterrupt:
+            checkpoint.save_on_interrupt(loop.guard, Path(config.output_dir), loop.point(history))
+            raise
+        except torch.cuda.OutOfMemoryError:
+            raise TrainingStopped(
+                f"the GPU ran out of memory with batch size {config.batch_size}: use --batch-size "
+                f"{max(1, config.batch_size // 2)} --grad-accum {config.grad_accum * 2} (same "
+                "effective batch), or a shorter --max-length") from None
     history.summary = summarize(loop, totals)
     if evaluate is not None:
-        (out / checkpoint.HISTORY).write_text(json.dumps(history.to_dict(), indent=2))
+        checkpoint.write_json(Path(config.output_dir) / checkpoint.HISTORY, history.to_dict())
     return history
+
+
+def resume_from(loop: Loop, metric: str) -> tuple[History, int]:
+    """Restore ``<output_dir>/last`` into ``loop``: the history so far, the batches done."""
+    point = checkpoint.resume(loop.guard, Path(loop.config.output_dir), loop.settings)
+    if point is None:
+        return History(metric), 0
+    history = History.from_dict(point.history, metric)
+    loop.epoch, loop.stats.loss = point.epoch, point.loss
+    if history.epochs and history.epochs_since_best >= loop.config.patience:  # stopped early
+        loop.epoch = loop.config.epochs
+    return history, point.batch
 
 
 def end_of_epoch(loop: Loop, history: History, scores: dict, stats: EpochStats, tokenizer,
                  label_names) -> bool:
-    """Record the dev scores, save the best model and the resumable state; False to stop early."""
+    """Record the dev scores, save the best model and the resumable state; False to stop early.
+    A Ctrl-C waits for all of it, so the state saved after it starts the next epoch."""
     config, out = loop.config, Path(loop.config.output_dir)
     row = {"epoch": loop.epoch + 1, "train_loss": stats.loss, **scores,
            "samples_per_second": stats.samples / stats.seconds, "seconds": stats.seconds,
            "peak_memory_mb": peak_memory_mb(loop.device)}
-    best = history.record(row)
-    loop.accelerator.print(f"epoch {row['epoch']}: loss {row['train_loss']:.4f} · dev "
-                           f"{history.metric} {row[history.metric]:.4f} · "
-                           f"{row['samples_per_second']:.0f} samples/s · {row['seconds']:.0f} s")
-    if best:
-        checkpoint.save_checkpoint(loop.accelerator, loop.model, tokenizer, out / "best", config,
-                                   label_names, history.to_dict())
-    if stats.seconds >= STATE_MIN_SECONDS:
-        checkpoint.save_state(loop.accelerator, out, history.to_dict(), loop.epoch + 1, 0)
-    if history.epochs_since_best >= config.patience:
+    with loop.guard.held():
+        best = history.record(row)
+        loop.accelerator.print(f"epoch {row['epoch']}: loss {row['train_loss']:.4f} · dev "
+                               f"{history.metric} {row[history.metric]:.4f} · "
+                               f"{row['samples_per_second']:.0f} samples/s · {row['seconds']:.0f} s")
+        if best:
+            checkpoint.save_checkpoint(loop.accelerator, loop.model, tokenizer, out / "best",
+                                       config, label_names, history.to_dict())
+        loop.epoch, loop.batch = loop.epoch + 1, 0  # where a state saved from now on resumes
+        loop.guard.mark()
+        stop = history.epochs_since_best >= config.patience
+        if stats.seconds >= STATE_MIN_SECONDS and not stop and loop.epoch < config.epochs:
+            checkpoint.save_state(loop.guard, out, loop.point(history))
+    if stop:
         loop.accelerator.print(f"No dev improvement for {history.epochs_since_best} epochs: "
                                "stopping early.")
-        return False
-    return True
+    return not stop
 
 
 def summarize(loop: Loop, totals: EpochStats) -> Summary:
@@ -308,14 +335,14 @@ def prepare(model, train_dataset, collator, config: TrainConfig) -> Loop:
     else:
         sampler = torch.utils.data.RandomSampler(train_dataset, generator=generator)
     loader = DataLoader(train_dataset, batch_size=config.batch_size, sampler=sampler,
-                        collate_fn=collator)
+                        collate_fn=collator, generator=generator)  # not dropout's generator
     optimizer = adamw(model, config, device)
     total_steps = math.ceil(len(loader) / config.grad_accum) * config.epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, round(config.warmup * total_steps),
                                                 total_steps)
     prepared = accelerator.prepare(model, optimizer, loader, scheduler)
     return Loop(accelerator, *prepared[:2], prepared[3], prepared[2], generator, config, device,
-                precision)
+                precision, checkpoint.Guard(accelerator))
 
 
 def fresh_accelerator(precision: str, grad_accum: int, cpu: bool):
