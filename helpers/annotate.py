@@ -1,106 +1,26 @@
 """Annotation: an append-only store, a tagging session and its widget, rule pre-labels, agreement.
 
-The store is the part that must never lose work: every finished sentence is appended to a
-JSONL file as one line, flushed and fsynced before ``save`` returns. Reopening resumes after
-the last saved sentence; re-annotating a sentence appends a newer record (the latest wins), so
-the log itself is never rewritten.
+The store (``AnnotationStore``, from ``helpers.store``) is the part that must never lose work:
+every finished sentence is appended to a JSONL file as one line, fsynced before ``save``
+returns, under a file lock so that several processes can write and read it at once. Reopening
+resumes after the last saved sentence; re-annotating a sentence appends a newer record (the
+latest wins), so the log itself is never rewritten.
 
     >>> store = AnnotationStore("build/annotations/pool.jsonl")        # doctest: +SKIP
     >>> session = AnnotationSession(sentences, store, prelabel=rules)   # doctest: +SKIP
     >>> annotator_widget(session)                                        # doctest: +SKIP
 
-Imports: ``evaluate``, ``formats``, ``tagging``.
+Imports: ``evaluate``, ``store``, ``tagging``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from pathlib import Path
 
-from helpers.formats import ner_features, write_conll
+from helpers.store import AnnotationStore  # the sessions' store; ``annotate.AnnotationStore`` works too
 from helpers.tagging import ENTITY_TYPES, entity_spans, tag_strings
-
-# --------------------------------------------------------------------------- the store
-
-
-class AnnotationStore:
-    """Append-only JSONL of annotation records ``{id, tokens, tags, annotator, saved_at}``."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._set_aside_torn_tail()
-
-    def _set_aside_torn_tail(self) -> None:
-        """A process killed in the middle of a write can leave a last line without its newline.
-        That record was never acknowledged; move its bytes to ``<name>.torn`` (kept for
-        inspection) and cut them from the log so the next append starts on a clean line."""
-        if not self.path.is_file():
-            return
-        data = self.path.read_bytes()
-        if not data or data.endswith(b"\n"):
-            return
-        keep = data.rfind(b"\n") + 1
-        with open(self.path.with_name(self.path.name + ".torn"), "ab") as torn:
-            torn.write(data[keep:] + b"\n")
-        with open(self.path, "r+b") as handle:
-            handle.truncate(keep)
-            handle.flush()
-            os.fsync(handle.fileno())
-        warnings.warn(f"{self.path}: an unfinished last record ({len(data) - keep} bytes) was "
-                      f"set aside in {self.path.name}.torn; every saved record is intact",
-                      stacklevel=3)
-
-    def append(self, record: dict) -> None:
-        """Append one record as one line; returns only once it is on disk (fsync)."""
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            view = memoryview(line)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def records(self) -> list[dict]:
-        """Every complete record in file order. A torn last line (no newline) is ignored; a
-        damaged line in the middle raises ``ValueError`` naming file and line."""
-        if not self.path.is_file():
-            return []
-        out = []
-        lines = self.path.read_bytes().split(b"\n")
-        for number, line in enumerate(lines[:-1], start=1):  # the part after the last \n is torn
-            if not line.strip():
-                continue
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{self.path}:{number}: not a JSON record ({err.msg}); the "
-                                 "file was edited by hand?") from None
-        return out
-
-    def latest(self) -> dict[str, dict]:
-        """The newest record of each sentence id."""
-        return {record["id"]: record for record in self.records()}
-
-    def export_conll(self, path: str | Path, labels: list[str]) -> Path:
-        """Write the latest annotation of each sentence as a CoNLL file (atomically)."""
-        from datasets import Dataset
-
-        latest = list(self.latest().values())
-        dataset = Dataset.from_dict({
-            "id": [r["id"] for r in latest], "doc_id": list(range(len(latest))),
-            "line": [0] * len(latest), "tokens": [r["tokens"] for r in latest],
-            "ner_tags": [[labels.index(t) for t in r["tags"]] for r in latest],
-        }, features=ner_features(labels))
-        return write_conll(dataset, path, docstart=False)
-
 
 # --------------------------------------------------------------------------- a tagging session
 
