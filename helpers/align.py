@@ -10,14 +10,38 @@ BERT splits words into sub-word pieces ("ibuprofen" → ib ##up ##ro ##fen) and 
 -100 is the index PyTorch's cross-entropy ignores: special tokens and continuation pieces
 carry no label of their own, so every word is counted exactly once.
 
+Words reach the tokenizer as ``model_words`` makes them (NFC), in training and prediction
+alike. A word the tokenizer turns into no piece at all (a lone variation selector or accent, a
+zero-width space, a control character, an empty string) has no position to carry its label:
+it is left out of the loss, and ``tokenize_and_align`` records, per word, where its first piece
+is (``first_piece``, -1 for none), so that prediction gives it ``O`` instead of shifting the
+words after it.
+
 Imports: none.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 IGNORE = -100
+FIRST_PIECE = "first_piece"  # the column of tokenize_and_align that rows (the collator) never see
+MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def model_words(words: list[str]) -> list[str]:
+    """The words as the tokenizer receives them, in training and in prediction: Unicode NFC
+    (a decomposed accent and a composed one give the same pieces), a lone surrogate (not text:
+    it cannot be encoded) replaced by U+FFFD. The words' count and order never change.
+
+    >>> model_words(["cafe\u0301", "took"]) == ["café", "took"]
+    True
+    """
+    return [word if word.isascii()
+            else unicodedata.normalize("NFC", _SURROGATE.sub("\ufffd", word)) for word in words]
 
 
 def align_labels(word_ids: list[int | None], word_labels: list[int],
@@ -53,16 +77,22 @@ def b_to_i_map(label_names: list[str]) -> dict[int, int]:
 
 @dataclass
 class AlignStats:
-    """What tokenisation did to a data set: how many sequences and words truncation cut."""
+    """What tokenisation did to a data set: how many sequences and words truncation cut, and
+    how many words had no piece at all (never counted as lost; predicted ``O``)."""
 
     sequences: int = 0
     truncated_sequences: int = 0
     words: int = 0
     words_lost: int = 0
+    pieceless_words: int = 0
 
     def __str__(self) -> str:
-        return (f"{self.truncated_sequences} of {self.sequences} sequences truncated, "
+        text = (f"{self.truncated_sequences} of {self.sequences} sequences truncated, "
                 f"{self.words_lost} of {self.words} labelled words lost")
+        if self.pieceless_words:
+            plural = "s" if self.pieceless_words != 1 else ""
+            text += f", {self.pieceless_words} word{plural} with no piece (predicted O)"
+        return text
 
 
 def context_windows(dataset, tokenizer, max_length: int) -> list[tuple[list[str], range]]:
@@ -74,7 +104,8 @@ def context_windows(dataset, tokenizer, max_length: int) -> list[tuple[list[str]
     "document context" for CoNLL-2003, §5.3). Sentences with ``doc_id`` -1 get no context.
     """
     tokens, docs = [list(t) for t in dataset["tokens"]], list(dataset["doc_id"])
-    lengths = [len(ids) for ids in tokenizer(tokens, is_split_into_words=True,
+    lengths = [len(ids) for ids in tokenizer([model_words(t) for t in tokens],
+                                             is_split_into_words=True,
                                              add_special_tokens=False)["input_ids"]]
     budget = max_length - tokenizer.num_special_tokens_to_add()
     windows = []
@@ -120,7 +151,13 @@ def tokenize_and_align(dataset, tokenizer, max_length: int = 128,
 
     No padding here: the collator pads each batch to its own longest sequence (dynamic
     padding). ``case_feature`` marks capitalised words through ``token_type_ids`` (see
-    ``case_type_ids``). Returns the new dataset and the truncation statistics.
+    ``case_type_ids``). Words go through ``model_words`` first (NFC).
+
+    Each row also has ``first_piece``: for each of the sentence's words, the position of its
+    first piece, -1 where it has none (the tokenizer dropped it, or truncation cut it off);
+    ``predict_tags`` reads it. The dataset's format keeps it out of rows (``dataset[i]``), so a
+    collator sees only model inputs; read it with ``first_pieces``. Returns the new dataset and
+    the truncation statistics.
     """
     from datasets import Dataset
 
@@ -130,25 +167,49 @@ def tokenize_and_align(dataset, tokenizer, max_length: int = 128,
         windows = context_windows(dataset, tokenizer, max_length)
     else:
         windows = [(words, range(len(words))) for words in dataset["tokens"]]
+    windows = [(model_words(words), labelled) for words, labelled in windows]
     encoded = tokenizer([w for w, _ in windows], is_split_into_words=True, truncation=True,
                         max_length=max_length)
-    stats, labels, type_ids = AlignStats(), [], []
+    pieceless = _pieceless(tokenizer, {w for words, _ in windows for w in words})
+    stats = AlignStats()
+    columns = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"],
+               "token_type_ids": [], "labels": [], FIRST_PIECE: []}
     for k, ((words, labelled), tags) in enumerate(zip(windows, dataset["ner_tags"])):
         word_ids = encoded.word_ids(k)
-        labels.append(align_labels(word_ids, tags, label_all_subtokens, b_to_i, labelled))
+        columns["labels"].append(align_labels(word_ids, tags, label_all_subtokens, b_to_i, labelled))
         if case_feature:
-            type_ids.append(case_type_ids(words, word_ids))
-        kept = {w for w in word_ids if w is not None and w in labelled}
+            columns["token_type_ids"].append(case_type_ids(words, word_ids))
+        first: dict[int, int] = {}
+        for position, word in enumerate(word_ids):
+            if word is not None:
+                first.setdefault(word, position)
+        columns[FIRST_PIECE].append([first.get(w, -1) for w in labelled])
+        no_piece = sum(words[w] in pieceless for w in labelled)
+        lost = len(labelled) - sum(w in first for w in labelled) - no_piece
         stats.sequences += 1
         stats.words += len(labelled)
-        if len(kept) < len(labelled):
-            stats.truncated_sequences += 1
-            stats.words_lost += len(labelled) - len(kept)
-    columns = {key: encoded[key] for key in ("input_ids", "attention_mask")}
-    if case_feature:
-        columns["token_type_ids"] = type_ids
-    columns["labels"] = labels
-    return Dataset.from_dict(columns), stats
+        stats.pieceless_words += no_piece
+        stats.truncated_sequences += int(lost > 0)
+        stats.words_lost += lost
+    if not case_feature:
+        del columns["token_type_ids"]
+    aligned = Dataset.from_dict(columns)
+    aligned.set_format(columns=[c for c in MODEL_COLUMNS if c in columns])
+    return aligned, stats
+
+
+def first_pieces(tokenized) -> list[list[int]] | None:
+    """The ``first_piece`` column of a ``tokenize_and_align`` dataset (``None`` without one)."""
+    if FIRST_PIECE not in tokenized.column_names:
+        return None
+    return list(tokenized.with_format(None)[FIRST_PIECE])
+
+
+def _pieceless(tokenizer, words: set[str]) -> set[str]:
+    """The words (of ``words``) that the tokenizer turns into no piece at all."""
+    unique = sorted(words)
+    pieces = tokenizer(unique, add_special_tokens=False)["input_ids"] if unique else []
+    return {word for word, ids in zip(unique, pieces) if not ids}
 
 
 # --------------------------------------------------------------------------- the articles' bug

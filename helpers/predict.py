@@ -12,7 +12,11 @@
     [{'text': '400 mg', 'type': 'DOSAGE', 'start': 5, 'end': 11, 'score': 0.98}, ...]
 
 Every loop runs without gradients in the precision the model was trained in
-(``device.inference``).
+(``device.inference``). Every word gets exactly one tag, and a word never takes another's: a
+word the tokenizer turns into no piece (a lone variation selector or accent, a zero-width
+space, a control character, an empty string) is ``O`` (score 1.0), so it is never part of an
+entity, and the words after it keep their own tags. Words reach the tokenizer in NFC
+(``align.model_words``), as in training; offsets always index the text the caller passed.
 
 Imports: ``align``, ``annotate``, ``checkpoint``, ``device``, ``tagging``.
 """
@@ -23,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.align import case_type_ids, tokenize_and_align
+from helpers.align import FIRST_PIECE, case_type_ids, first_pieces, model_words, tokenize_and_align
 from helpers.annotate import highlight_html
 from helpers.checkpoint import load_model
 from helpers.device import inference, pick_device
@@ -32,12 +36,13 @@ from helpers.tagging import entity_spans, tokenize_words, word_spans
 
 def batches_by_length(tokenized, collator, batch_size: int = 64):
     """Yield ``(row indices, collated batch)`` over a tokenised dataset, shortest first, so each
-    batch needs little padding."""
+    batch needs little padding. The collator gets model inputs only (never ``first_piece``)."""
     lengths = [len(ids) for ids in tokenized["input_ids"]]
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        yield rows, collator([tokenized[i] for i in rows])
+        yield rows, collator([{k: v for k, v in tokenized[i].items() if k != FIRST_PIECE}
+                              for i in rows])
 
 
 def _logits(model, batch):
@@ -48,18 +53,34 @@ def _logits(model, batch):
 def predict_tags(model, tokenized, collator, label_names: list[str], batch_size: int = 64,
                  word_counts: list[int] | None = None, precision: str | None = None
                  ) -> list[list[str]]:
-    """Word-level predicted tags for a tokenised NER dataset (with aligned ``labels``): the
-    prediction at each labelled position (a word's first piece). Words cut off by truncation
-    are predicted ``O`` when ``word_counts`` is given."""
+    """Word-level predicted tags for a tokenised NER dataset, one per word: the prediction at
+    the word's first piece, ``O`` for a word with no piece or one cut off by truncation (the
+    ``first_piece`` column of ``align.tokenize_and_align``).
+
+    A dataset aligned elsewhere (no ``first_piece``) gets the predictions at its labelled
+    positions, padded with ``O`` to ``word_counts`` when given; that cannot tell a word with no
+    piece from one cut off at the end. ``word_counts`` that disagree with the data set raise.
+    """
     model.eval()
+    firsts = first_pieces(tokenized)
     results: list = [None] * len(tokenized)
     with inference(next(model.parameters()).device, precision):
         for rows, batch in batches_by_length(tokenized, collator, batch_size):
             labels = batch.pop("labels")
+            # first_piece positions count real tokens, so either padding side works
+            real = batch.get("attention_mask", labels.new_ones(labels.shape)).bool()
             predicted = _logits(model, batch).argmax(dim=-1).cpu()
-            for row, pred, gold in zip(rows, predicted, labels):
-                results[row] = [label_names[i] for i in pred[gold != -100].tolist()]
+            for row, pred, gold, mask in zip(rows, predicted, labels, real):
+                if firsts is None:
+                    results[row] = [label_names[i] for i in pred[gold != -100].tolist()]
+                else:
+                    ids = pred[mask].tolist()
+                    results[row] = [label_names[ids[p]] if p >= 0 else "O" for p in firsts[row]]
     if word_counts is not None:
+        for row, (tags, n) in enumerate(zip(results, word_counts)):
+            if len(tags) > n:
+                raise ValueError(f"predict_tags: example {row} has {len(tags)} tagged words but "
+                                 f"word_counts says {n}: were both made from the same data set?")
         results = [tags + ["O"] * (n - len(tags)) for tags, n in zip(results, word_counts)]
     return results
 
@@ -98,7 +119,8 @@ class NerPredictor:
 
     Texts longer than the model's window are read in overlapping windows (``stride``); each
     word takes its prediction from the window in which it sits furthest from an edge, so every
-    word of any length of text gets a tag with context on both sides.
+    word of any length of text gets a tag with context on both sides. A word with no piece is
+    ``O`` with score 1.0 (see the module's docstring).
     """
 
     def __init__(self, model_dir: str | Path, device: str | None = None, max_length: int = 128,
@@ -113,17 +135,23 @@ class NerPredictor:
         self.case_feature, self.precision = run.get("case_feature", False), run.get("precision")
 
     def tag_words(self, words: list[str]) -> tuple[list[str], list[float]]:
-        """One IOB2 tag and its probability per word (first piece), over sliding windows."""
+        """One IOB2 tag and its probability per word (first piece), over sliding windows; ``O``
+        with probability 1.0 for a word with no piece."""
         if not words:
             return [], []
+        words = model_words(words)
         encoding = self.tokenizer(words, is_split_into_words=True, truncation=True,
                                   max_length=self.max_length, stride=self.stride,
                                   return_overflowing_tokens=True, padding=True,
                                   return_tensors="pt")
         probs = self._window_probs(words, encoding)
         tags, scores = [], []
-        for window, position in self._best_windows(encoding, len(words)):
-            p, label = probs[window, position].max(-1)
+        for best in self._best_windows(encoding, len(words)):
+            if best is None:  # no piece: nothing of the word reaches the model
+                tags.append("O")
+                scores.append(1.0)
+                continue
+            p, label = probs[best].max(-1)
             tags.append(self.labels[int(label)])
             scores.append(float(p))
         return tags, scores
@@ -140,8 +168,9 @@ class NerPredictor:
         return logits.float().softmax(-1).cpu()
 
     @staticmethod
-    def _best_windows(encoding, n_words: int) -> list[tuple[int, int]]:
-        """For each word, the (window, position of its first piece) furthest from a window edge."""
+    def _best_windows(encoding, n_words: int) -> list[tuple[int, int] | None]:
+        """For each word, the (window, position of its first piece) furthest from a window edge;
+        ``None`` for a word with no piece."""
         best: dict[int, tuple[int, int, int]] = {}  # word -> (distance from edge, window, pos)
         for window in range(len(encoding["input_ids"])):
             ids = encoding.word_ids(window)
@@ -153,7 +182,7 @@ class NerPredictor:
                     if word not in best or margin > best[word][0]:
                         best[word] = (margin, window, position)
                 previous = word
-        return [best[word][1:] for word in range(n_words)]
+        return [best[word][1:] if word in best else None for word in range(n_words)]
 
     def __call__(self, text: str | list[str]) -> list[dict]:
         """Entities in ``text`` (a string, or a list of words) with offsets into it."""

@@ -3,7 +3,8 @@ converted and read as entity spans.
 
 Pure functions on strings and lists (the dataset helpers only read a dataset's ``ner_tags``
 column and its label names); nothing heavy is loaded at import time (seqeval is loaded by
-``entity_spans`` when called), so any module may use it.
+``entity_spans`` when called, the ``regex`` package, a dependency of transformers, by
+``word_spans`` for text that is not ASCII), so any module may use it.
 
     >>> tags = iob1_to_iob2(["I-DOSAGE", "I-DOSAGE", "O", "I-MEDICATION"])
     >>> tags
@@ -30,12 +31,26 @@ WORD_RE = re.compile(r"\w+(?:[-'’.:/]\w+)*|[^\w\s]")
 
 
 def word_spans(text: str) -> list[tuple[str, int, int]]:
-    """Split raw text into words with character offsets ``(word, start, end)``.
+    """Split raw text into words with character offsets ``(word, start, end)`` into ``text``.
+
+    ``WORD_RE`` is applied to user-perceived characters (extended grapheme clusters, Unicode
+    UAX #29), each read as its first code point, so a word never ends inside one: a combining
+    accent stays with its letter ("cafe\u0301"), a variation selector with its symbol ("☹️"), a
+    zero-width-joiner emoji or a flag is one word. A cluster that starts with a space is space.
 
     >>> word_spans("took 400mg, twice")
     [('took', 0, 4), ('400mg', 5, 10), (',', 10, 11), ('twice', 12, 17)]
+    >>> [w for w, _, _ in word_spans("cafe\u0301 ☹️!")] == ["cafe\u0301", "☹️", "!"]
+    True
     """
-    return [(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(text)]
+    if text.isascii():  # every cluster is one character ("\r\n" apart, which is space anyway)
+        return [(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(text)]
+    import regex
+
+    starts = [m.start() for m in regex.finditer(r"\X", text)] + [len(text)]
+    firsts = "".join(text[s] for s in starts[:-1])  # one character per cluster
+    return [(text[starts[m.start()]:starts[m.end()]], starts[m.start()], starts[m.end()])
+            for m in WORD_RE.finditer(firsts)]
 
 
 def tokenize_words(text: str) -> list[str]:
@@ -44,7 +59,7 @@ def tokenize_words(text: str) -> list[str]:
     >>> tokenize_words("took 400mg, don't")
     ['took', '400mg', ',', "don't"]
     """
-    return WORD_RE.findall(text)
+    return [word for word, _, _ in word_spans(text)]
 
 
 def iob2_labels(types=ENTITY_TYPES) -> list[str]:
