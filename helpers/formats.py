@@ -17,6 +17,10 @@ columns without a word, drops ``-DOCSTART-`` document boundaries (document conte
 and reports no line numbers. A data team needs "file:line: what was expected", so the reader
 below checks every line, and ``datasets`` does the rest (features, caching, ``map``).
 
+Nothing is changed on the way in: lines are cut at ``\n`` (or ``\r\n``) only, never where
+``str.splitlines`` would also cut (``\x0c``, U+0085, U+2028...), CoNLL columns at spaces and tabs
+only, CSV quoting follows the ``csv`` module, and line numbers count the file's physical lines.
+
 ``datasets`` is loaded when a function needs it, so importing this module is instant.
 
 Imports: ``files`` (atomic writes), ``tagging`` (IOB2 checks and conversion).
@@ -24,6 +28,9 @@ Imports: ``files`` (atomic writes), ``tagging`` (IOB2 checks and conversion).
 
 from __future__ import annotations
 
+import csv
+import json
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +46,8 @@ SPLIT_FILES = {"train": ("train.conll", "train.txt"),
                "validation": ("dev.conll", "valid.txt", "validation.txt", "dev.txt"),
                "test": ("test.conll", "test.txt")}
 TEXT_COLUMNS = ("text", "sentence")
+# CoNLL columns are separated by spaces or tabs; str.split() would also cut at U+00A0, U+2028, \x0c...
+COLUMN_SEPARATOR = re.compile(r"[ \t]+")
 
 
 class DataFormatError(ValueError):
@@ -67,14 +76,19 @@ def ner_features(labels: list[str]) -> Features:
 
 
 # --------------------------------------------------------------------------- CoNLL reading
-def _decode(path: Path) -> str:
+def _decode(path: Path, error: type[DataFormatError], kind: str) -> str:
+    """The text of a UTF-8 file (a leading BOM is dropped), or ``error`` naming the line and
+    the byte offset of the first byte that is not UTF-8."""
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise error(path, 1, f"{kind} file is UTF-16 (it starts with a UTF-16 byte-order mark); "
+                             "save it as UTF-8")
     try:
-        return raw.decode("utf-8-sig")  # a leading BOM is dropped
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise ConllFormatError(path, line, f"not UTF-8 (byte 0x{raw[err.start]:02x}); "
-                                           "save the file as UTF-8") from None
+        raise error(path, line, f"{kind} file is not UTF-8 (byte 0x{raw[err.start]:02x} at byte "
+                                f"offset {err.start}); save it as UTF-8") from None
 
 
 def _parse(path: Path) -> tuple[list[dict], int]:
@@ -83,13 +97,13 @@ def _parse(path: Path) -> tuple[list[dict], int]:
     current: dict | None = None
     columns = None
     doc_id = 0
-    lines = _decode(path).split("\n")
+    lines = _decode(path, ConllFormatError, "CoNLL").split("\n")  # "\n" only: never splitlines()
     for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r")
-        if not line.strip():
+        line = raw.rstrip("\r").strip(" \t")
+        if not line:
             current = None
             continue
-        parts = line.split()
+        parts = COLUMN_SEPARATOR.split(line)  # spaces and tabs only: a token may hold U+00A0
         if parts[0] == "-DOCSTART-":
             if sentences or current:
                 doc_id += 1
@@ -222,40 +236,114 @@ def write_conll(dataset: Dataset, path: str | Path, docstart: bool = True) -> Pa
 
 
 # --------------------------------------------------------------------------- text classification
-def _json_rows(path: Path, text: str) -> list[tuple[int, dict]]:
-    """``(line number, object)`` of each non-blank line of a JSONL file."""
-    import json
+def _text_kind(path: Path) -> str:
+    """``JSONL`` (``.jsonl``, ``.json``), ``TSV`` (``.tsv``, ``.txt``) or ``CSV`` (anything else)."""
+    kinds = {".jsonl": "JSONL", ".json": "JSONL", ".tsv": "TSV", ".txt": "TSV"}
+    return kinds.get(path.suffix.lower(), "CSV")
 
+
+def _json_kind(value: object) -> str:
+    """What a JSON value is, in JSON's words: ``null``, ``true``, ``a number``, ``an array``..."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array" if isinstance(value, list) else "an object"
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """An object hook for ``json.loads``, which would keep the last of two equal keys unsaid."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        seen.add(key)
+    return dict(pairs)
+
+
+def _json_rows(path: Path, text: str) -> list[tuple[int, dict]]:
+    """``(line number, object)`` of each non-blank line of a JSON Lines file."""
     rows = []
     for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            try:
-                rows.append((number, json.loads(line)))
-            except json.JSONDecodeError as err:
-                raise TextFormatError(path, number, f"not a JSON object ({err.msg})") from None
+        if not line.strip(" \t\r"):  # JSON's own whitespace; any other character is an error
+            continue
+        try:
+            value = json.loads(line, object_pairs_hook=_unique_keys)
+        except json.JSONDecodeError as err:
+            raise TextFormatError(path, number, f"not a JSON object ({err.msg} at column "
+                                                f"{err.colno})") from None
+        except ValueError as err:  # from _unique_keys
+            raise TextFormatError(path, number, str(err)) from None
+        if not isinstance(value, dict):
+            raise TextFormatError(path, number, 'expected a JSON object such as {"text": "...", '
+                                                f'"label": 1}} on each line, found {_json_kind(value)}')
+        rows.append((number, value))
     return rows
 
 
-def _delimited_rows(path: Path, text: str) -> list[tuple[int, dict]]:
-    """``(line number, {column: value})`` of each row of a TSV (``.tsv``, ``.txt``: no
-    quoting) or CSV file with a header line."""
-    import csv
+def _physical_lines(text: str) -> list[str]:
+    """The lines of ``text`` cut at ``\\n`` only (never ``str.splitlines``, which also cuts at
+    ``\\x0c``, U+0085, U+2028...), each with its line end, for ``csv.reader``."""
+    pieces = text.split("\n")
+    return [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
 
-    delimiter = "\t" if path.suffix in (".tsv", ".txt") else ","
-    reader = csv.reader(text.splitlines(), delimiter=delimiter, quoting=csv.QUOTE_NONE
-                        if delimiter == "\t" else csv.QUOTE_MINIMAL)
-    header = next(reader, None)
-    if not header:
-        raise TextFormatError(path, 1, "empty file; expected a header such as text<TAB>label")
-    rows = []
-    for number, values in enumerate(reader, start=2):
-        if not values:
-            continue
+
+def _csv_problem(err: Exception, kind: str) -> str:
+    message = str(err)
+    if "new-line character" in message:
+        return "a carriage return (\\r) inside a row; rows end with \\n or \\r\\n"
+    if "expected after" in message:
+        return ("text after a closing quote; a quoted field ends at its closing quote "
+                '(write a quote inside quotes as "")')
+    if "end of data" in message:
+        return "a quoted field that starts in this row is never closed"
+    return f"not valid {kind}: {message}"
+
+
+def _delimited_rows(path: Path, text: str) -> list[tuple[int, dict]]:
+    """``(first line number, {column: value})`` of each row of a TSV (``.tsv``, ``.txt``:
+    no quoting, a quote is text) or CSV file (quoted fields may hold commas, doubled quotes and
+    newlines) with a header; line numbers count physical lines."""
+    kind = _text_kind(path)
+    tsv = kind == "TSV"
+    reader = csv.reader(_physical_lines(text), delimiter="\t" if tsv else ",", strict=True,
+                        quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL)
+    records, start = [], 1
+    try:
+        for values in reader:
+            if values:  # a blank line is no row
+                records.append((start, values))
+            start = reader.line_num + 1
+    except csv.Error as err:
+        line = start if "end of data" in str(err) else reader.line_num
+        raise TextFormatError(path, line, _csv_problem(err, kind)) from None
+    if not records:
+        raise TextFormatError(path, 1, "empty file; expected a header such as "
+                                       f"text{'<TAB>' if tsv else ','}label")
+    (header_line, header), rows = records[0], []
+    for column in header:
+        if header.count(column) > 1:
+            raise TextFormatError(path, header_line, f"column {column!r} appears twice in the header")
+    for number, values in records[1:]:
         if len(values) != len(header):
             raise TextFormatError(path, number, f"expected {len(header)} columns "
                                   f"({', '.join(header)}), found {len(values)}")
         rows.append((number, dict(zip(header, values))))
     return rows
+
+
+def _field(path: Path, number: int, row: dict, column: str, integer: bool = False) -> str:
+    """``row[column]`` as a string; a missing field, ``null`` or another JSON type (an integer
+    is allowed where ``integer``) is a ``TextFormatError``."""
+    if column not in row:
+        raise TextFormatError(path, number, f"no {column!r} field")
+    value = row[column]
+    if isinstance(value, str):
+        return value
+    if integer and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    expected = "a string or an integer" if integer else "a string"
+    raise TextFormatError(path, number, f"{column!r} is {_json_kind(value)}; expected {expected}")
 
 
 def read_text_classification(path: str | Path, label_names: list[str] | None = None,
@@ -264,15 +352,21 @@ def read_text_classification(path: str | Path, label_names: list[str] | None = N
     """Read a TSV, CSV or JSONL file of texts with a label column into a ``Dataset`` with
     ``text`` (string) and ``label`` (ClassLabel).
 
-    The text column is ``text`` or ``sentence`` unless named. Labels may be integers
-    (``0``/``1``, indices into ``label_names``) or names. Bad input raises a one-line
-    ``TextFormatError`` naming file and line.
+    TSV (``.tsv``, ``.txt``) has no quoting: one row per line, fields split at tabs. CSV follows
+    the ``csv`` module: quoted fields may hold commas, ``""`` and newlines, which are kept. Rows
+    are cut at ``\\n`` (or ``\\r\\n``) only, so a text may hold ``\\x0c``, U+0085 or U+2028.
+    JSONL (``.jsonl``, ``.json``) has one object per line. The text column is ``text`` or
+    ``sentence`` unless named; whitespace around a text is dropped. Labels may be integers
+    (indices into ``label_names``) or names. Bad input (a missing, ``null`` or empty text, a
+    wrong column count, bad quoting, a line that is not an object, a file that is not UTF-8)
+    raises a one-line ``TextFormatError`` naming the file and the physical line.
     """
     from datasets import ClassLabel, Dataset, Features, Value
 
     path = Path(path)
-    text = _decode(path)
-    rows = (_json_rows if path.suffix in (".jsonl", ".json") else _delimited_rows)(path, text)
+    kind = _text_kind(path)
+    text = _decode(path, TextFormatError, kind)
+    rows = (_json_rows if kind == "JSONL" else _delimited_rows)(path, text)
     if not rows:
         raise TextFormatError(path, 1, "no examples found")
     first = rows[0][1]
@@ -284,9 +378,10 @@ def read_text_classification(path: str | Path, label_names: list[str] | None = N
     names = label_names or ["0", "1"]
     texts, labels = [], []
     for number, row in rows:
-        value, raw = str(row.get(text_column, "")).strip(), str(row.get(label_column, "")).strip()
+        value = _field(path, number, row, text_column).strip()
+        raw = _field(path, number, row, label_column, integer=True).strip()
         if not value:
-            raise TextFormatError(path, number, "empty text")
+            raise TextFormatError(path, number, f"empty text in {text_column!r}")
         if raw in names:
             labels.append(names.index(raw))
         elif raw.isdigit() and int(raw) < len(names):

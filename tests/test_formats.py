@@ -80,12 +80,6 @@ def test_bad_input_names_file_and_line(tmp_path, text, line, expected):
     assert "\n" not in str(info.value)  # one line
 
 
-def test_not_utf8_names_the_line(tmp_path):
-    path = write(tmp_path, b"Took O\nna\xefve B-SYMPTOM\n")
-    with pytest.raises(ConllFormatError, match=r":2: not UTF-8"):
-        read_conll(path, LABELS)
-
-
 def test_invalid_iob2_is_not_mistaken_for_iob1(tmp_path):
     # B- starts entities after O (so this is IOB2), and one I- is stray: an error, not IOB1
     text = "no O\nfever B-SYMPTOM\n\ntook O\n400 I-DOSAGE\n"
@@ -118,3 +112,33 @@ def test_keep_types_maps_other_entities_to_o(tmp_path):
     kept = keep_types(ds, ["DOSAGE"])
     assert label_names(kept) == ["O", "B-DOSAGE", "I-DOSAGE"]
     assert tag_strings(kept) == [["O", "B-DOSAGE", "I-DOSAGE"], ["O", "O"]]
+
+
+# ------------------------------------------------------------------ columns: spaces and tabs only
+# str.split() and str.splitlines() also break on these; a CoNLL token may contain them.
+ODD_SPACES = ["\u2028", "\x0c", "\x85", "\u00a0", "\x1c", "\u3000"]
+
+
+@pytest.mark.parametrize("char", ODD_SPACES, ids=[f"U+{ord(c):04X}" for c in ODD_SPACES])
+def test_token_containing_a_unicode_space_or_line_separator_is_kept(tmp_path, char):
+    path = write(tmp_path, f"took O\nfe{char}ver B-SYMPTOM\nnow O\n\nok O\n")
+    ds = read_conll(path, LABELS)
+    assert ds["tokens"] == [["took", f"fe{char}ver", "now"], ["ok"]]
+    assert tag_strings(ds) == [["O", "B-SYMPTOM", "O"], ["O"]]
+    assert ds["line"] == [1, 5]
+
+
+@pytest.mark.parametrize("char", ["\x0c", "\u2028", "\u00a0"])
+def test_line_of_only_an_odd_space_is_not_a_silent_sentence_break(tmp_path, char):
+    path = write(tmp_path, f"took O\n{char}\nfever B-SYMPTOM\n")
+    with pytest.raises(ConllFormatError) as info:
+        read_conll(path, LABELS)
+    assert info.value.line == 2 and str(info.value).startswith(f"{path}:2: ")
+
+
+def test_not_utf8_conll_names_format_and_byte_offset(tmp_path):
+    body = b"Took O\nna\xefve B-SYMPTOM\n"
+    path = write(tmp_path, body)
+    offset = body.index(0xef)
+    with pytest.raises(ConllFormatError, match=f":2: CoNLL file is not UTF-8 .*byte offset {offset}\\)"):
+        read_conll(path, LABELS)
