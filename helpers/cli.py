@@ -5,6 +5,12 @@ setting is declared once. Flags the course's recipe decides (learning rate, case
 frozen word embeddings) default to the recipe for the task and the model; a flag given wins.
 The last line printed is one JSON object with the run's results, for scripts and benchmarks.
 
+Settings are checked before any data or model is loaded: numbers against the bounds declared
+on the config fields, data files and the output folder, the environment variables, the model
+(a folder that holds a model, or a hub id; offline a hub id falls back to the bundled MiniLM,
+and the run config records the model that really loads). Each refusal is one ``error:`` line on
+stderr and exit code 2 (a flag) or 1 (anything else).
+
     python -m helpers.train ner --train data/health_ner/train.conll \\
         --validation data/health_ner/dev.conll --test data/health_ner/test.conll
 
@@ -18,19 +24,21 @@ import json
 import os
 import sys
 from dataclasses import MISSING, asdict, fields
+from pathlib import Path
 
 from helpers import classify, ner
-from helpers.device import set_threads
+from helpers.device import env_precision, env_threads, pick_device, pick_precision, set_threads
 from helpers.formats import DataFormatError
-from helpers.hub import check_hub, resolve_model
-from helpers.recipe import CONFIGS, TrainConfig, defaults, from_recipe
+from helpers.hub import BUNDLED_MODEL, ModelChoice, ModelError, check_hub, resolve_model
+from helpers.recipe import CONFIGS, MODELS, TrainConfig, bounded, defaults, from_recipe
 from helpers.train import TrainingStopped
 
 HUB_NAMES = {"ner": ner.HUB_NAMES, "classify": classify.HUB_NAMES}
 
 
 def add_options(parser: argparse.ArgumentParser, config_class, exclude=()) -> None:
-    """One flag per ``config.option`` field of ``config_class`` (but those in ``exclude``)."""
+    """One flag per ``config.option`` field of ``config_class`` (but those in ``exclude``); a
+    field with bounds gets a ``type`` that refuses a number outside them (``recipe.bounded``)."""
     for f in fields(config_class):
         options = dict(f.metadata.get("cli") or {})
         if not f.metadata.get("cli") or f.name in exclude:
@@ -44,6 +52,8 @@ def add_options(parser: argparse.ArgumentParser, config_class, exclude=()) -> No
             options["action"] = argparse.BooleanOptionalAction if by_recipe else "store_true"
         elif "type" not in options and "choices" not in options and f.default is not None:
             options["type"] = type(f.default)
+        if "bounds" in f.metadata:
+            options["type"] = bounded(options["type"], *f.metadata["bounds"])
         parser.add_argument(flag, dest=f.name, default=default, **options)
 
 
@@ -69,15 +79,90 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from(args) -> TrainConfig:
-    """The run config: the flags given, the recipe for the task and model where none was."""
+def config_from(args, choice: ModelChoice | None = None) -> TrainConfig:
+    """The run config: the flags given, the recipe for the task and model where none was, and
+    the model that really loads (``choice``, else ``resolve_model(args.model)``; offline, the
+    bundled MiniLM that stands in for a hub id).
+
+    A ``--model`` that names no model folder and no hub id is a ``hub.ModelError``; a folder
+    whose config or tokenizer does not load is one too, before any data is read."""
+    from transformers import AutoConfig
+
     config_class = CONFIGS[args.task]
     values = {f.name: getattr(args, f.name) for f in fields(config_class) if f.metadata.get("cli")}
     tuning = values.get("tuning", "full")
-    for key, value in defaults(resolve_model(args.model).path, args.task, tuning).items():
+    choice = choice or resolve_model(args.model)
+    try:
+        chosen = defaults(choice.path, args.task, tuning)
+    except (OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"model {args.model!r} does not load: {first}") from err
+    for key, value in chosen.items():
         if key in from_recipe(config_class) and values[key] is None:
             values[key] = value
+    values["model"] = choice.loads
+    positions = getattr(AutoConfig.from_pretrained(choice.path), "max_position_embeddings", None)
+    if positions and values["max_length"] > positions:
+        raise ValueError(f"--max-length {values['max_length']}: {choice.short_name} takes at most "
+                         f"{positions} tokens")
     return config_class(**values)
+
+
+def check_paths(parser: argparse.ArgumentParser, args) -> None:
+    """Data files that exist and are files (unless ``--train`` is a hub name) and an output
+    folder that is one or can be made; otherwise argparse's one-line error (exit 2)."""
+    files = {}
+    if args.train not in HUB_NAMES[args.task]:
+        if not args.validation:
+            parser.error("--validation is required with a data file")
+        files = {"--train": args.train, "--validation": args.validation, "--test": args.test}
+    for flag, name in files.items():
+        if name is None:
+            continue
+        path = Path(name).expanduser()
+        hint = f" (or a hub name: {', '.join(HUB_NAMES[args.task])})" if flag == "--train" else ""
+        if path.is_dir():
+            parser.error(f"argument {flag}: {name} is a folder; expected a data file{hint}")
+        if not path.is_file():
+            parser.error(f"argument {flag}: {name}: no such file{hint}")
+    problem = output_problem(args.output_dir or str(MODELS / args.task))
+    if problem:
+        parser.error(f"argument --output: {problem}")
+
+
+def output_problem(name: str) -> str | None:
+    """Why ``name`` cannot be the run folder, or ``None`` when it can: it must be a folder, or
+    be creatable (the nearest existing folder above it writable).
+
+    >>> output_problem(__file__).endswith("is a file; expected a folder for the run (created if missing)")
+    True
+    """
+    path = Path(name).expanduser()
+    if path.exists() and not path.is_dir():
+        return f"{name} is a file; expected a folder for the run (created if missing)"
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{name} cannot be created: {existing} is a file"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{name} cannot be written: {existing} is not writable"
+    return None
+
+
+def settle(args) -> TrainConfig:
+    """Everything decided before any data or model is loaded: the environment variables, the
+    hub, threads, the run config (the model exists and its config loads), the precision. Raises
+    ``ValueError``, ``RuntimeError`` or ``OSError`` with a one-line message."""
+    env_threads(), env_precision()  # COURSE_THREADS, COURSE_PRECISION: refused now, not later
+    online, reason = check_hub()
+    choice = resolve_model(args.model, online=online)  # a wrong path: refused before torch loads
+    if choice.source == "bundled" and choice.requested != BUNDLED_MODEL:  # say so, once
+        print(f"Model: {choice.short_name}: {choice.reason} ({reason}).", file=sys.stderr)
+    set_threads()
+    config = config_from(args, choice)
+    pick_precision(pick_device(), config.precision)  # fp16 on a CPU and the like: now
+    return config
 
 
 def result_line(task: str, result) -> dict:
@@ -126,13 +211,14 @@ def command_line(config: TrainConfig, **files: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.train not in HUB_NAMES[args.task] and not args.validation:
-        parser.error("--validation is required with a data file")
     if args.task == "classify" and args.resume:
         parser.error("--resume is for ner runs; a classification run starts afresh")
-    check_hub()
-    set_threads()
-    config = config_from(args)
+    check_paths(parser, args)
+    try:
+        config = settle(args)
+    except (ValueError, RuntimeError, OSError) as err:
+        print("error: " + " ".join(str(err).split("\n")), file=sys.stderr)
+        return 1
     print("Run config:", json.dumps(asdict(config)), file=sys.stderr)
     try:
         if args.task == "ner":

@@ -35,7 +35,7 @@ def pick_device(prefer: str | None = None) -> str:
     """
     import torch
 
-    prefer = prefer or os.environ.get("COURSE_DEVICE")
+    prefer = (prefer or os.environ.get("COURSE_DEVICE") or "").strip().lower()
     if prefer:
         available = {"cpu": True, "cuda": torch.cuda.is_available(),
                      "mps": torch.backends.mps.is_available()}
@@ -57,14 +57,15 @@ def pick_precision(device: str, prefer: str | None = None) -> tuple[str, str]:
     CUDA: bf16 where the GPU supports it (Ampere and newer), else fp16 with loss scaling.
     MPS: fp16 autocast. CPU: bf16 autocast where the CPU has native bf16 (AVX512-BF16 or AMX;
     as accurate as fp32 on CoNLL-2003, measured in lessons/04_finetune_ner.md), else fp32.
-    ``prefer`` (or ``$COURSE_PRECISION``) forces a choice when the device supports it.
+    ``prefer`` (or ``$COURSE_PRECISION``, ``env_precision``) forces a choice when the device
+    supports it; either may be written in any case, like the profile's name.
 
     >>> pick_precision("cpu", "fp32")[0]
     'fp32'
     >>> pick_precision("mps", "fp16")
     ('fp16', 'fp16 autocast on Apple MPS')
     """
-    prefer = prefer or os.environ.get("COURSE_PRECISION")
+    prefer = prefer.strip().lower() if prefer else env_precision()
     if prefer and prefer not in PRECISIONS:
         raise ValueError(f"precision {prefer!r} unknown; expected bf16, fp16 or fp32")
     if device == "cuda":
@@ -74,6 +75,22 @@ def pick_precision(device: str, prefer: str | None = None) -> tuple[str, str]:
             return "fp16", "fp16 autocast on Apple MPS"
         return prefer, f"{prefer} asked for"
     return _cpu_precision(prefer)
+
+
+def env_precision() -> str | None:
+    """``$COURSE_PRECISION`` in lower case, ``None`` when unset or empty; a ``ValueError``
+    naming the variable when it is not a precision.
+
+    >>> os.environ["COURSE_PRECISION"] = " FP32 "; env_precision()
+    'fp32'
+    >>> del os.environ["COURSE_PRECISION"]; env_precision() is None
+    True
+    """
+    raw = os.environ.get("COURSE_PRECISION", "")
+    if raw.strip() and raw.strip().lower() not in PRECISIONS:
+        raise ValueError(f"COURSE_PRECISION={raw!r} is not a precision; expected bf16, fp16 or "
+                         "fp32 (any case), or unset it to let the device decide")
+    return raw.strip().lower() or None
 
 
 def _cuda_precision(prefer: str | None) -> tuple[str, str]:
@@ -158,11 +175,34 @@ def cpu_count() -> int:
     return n
 
 
+def env_threads() -> int | None:
+    """``$COURSE_THREADS`` as a whole number >= 1, ``None`` when unset or empty; a
+    ``ValueError`` naming the variable otherwise.
+
+    >>> os.environ["COURSE_THREADS"] = " 2 "; env_threads()
+    2
+    >>> del os.environ["COURSE_THREADS"]; env_threads() is None
+    True
+    """
+    raw = os.environ.get("COURSE_THREADS", "")
+    if not raw.strip():
+        return None
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"COURSE_THREADS={raw!r} is not a whole number >= 1 (the CPU threads "
+                         "torch may use); unset it to use every usable core")
+    return n
+
+
 def set_threads(n: int | None = None) -> int:
-    """Give torch one intra-op thread per usable core (or ``n``); returns the number set."""
+    """Give torch one intra-op thread per usable core (or ``n``, or ``$COURSE_THREADS``);
+    returns the number set."""
+    n = n or env_threads() or cpu_count()
     import torch
 
-    n = n or int(os.environ.get("COURSE_THREADS", 0)) or cpu_count()
     torch.set_num_threads(n)
     return n
 

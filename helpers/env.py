@@ -19,7 +19,16 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from helpers.device import cpu_count, is_colab, pick_device, pick_precision, seed_everything, set_threads
+from helpers.device import (
+    cpu_count,
+    env_precision,
+    env_threads,
+    is_colab,
+    pick_device,
+    pick_precision,
+    seed_everything,
+    set_threads,
+)
 from helpers.hub import BUNDLED_MODEL, DEFAULT_MODEL, ModelChoice, check_hub, resolve_model
 
 PROFILES = ("smoke", "cpu", "full")
@@ -142,11 +151,14 @@ def setup(profile: str | None = None, seed: int | None = None, quiet: bool = Fal
     """Decide and apply everything a notebook needs; print a short summary.
 
     ``seed`` defaults to ``$COURSE_SEED``, else 42 (``make course`` with other seeds is how
-    the expected ranges in ``course.EXPECTED`` were measured). Checks the hub once with one
-    short connection attempt (``hub.check_hub``; offline mode is switched on when the hub is
-    unreachable, so later hub calls fail at once instead of retrying for a minute), picks device
-    and precision, sets threads (on CPU) and seeds, and resolves the profile's model.
+    the expected ranges in ``course.EXPECTED`` were measured). Refuses a bad ``$COURSE_THREADS``
+    or ``$COURSE_PRECISION`` first (one ``ValueError`` naming it), checks the hub once with one
+    short request to its API (``hub.check_hub``; offline mode is switched on when the hub does
+    not answer, so later hub calls fail at once instead of retrying for a minute), picks device
+    and precision, sets threads (on CPU) and seeds, and resolves the profile's model (a
+    ``$COURSE_MODEL`` path that holds no model is a ``hub.ModelError``).
     """
+    env_threads(), env_precision()  # a bad COURSE_THREADS / COURSE_PRECISION: said first, on any device
     device = pick_device()
     prof = get_profile(profile, device=device)
     online, online_reason = check_hub()

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2, Entities
 
 from helpers.tagging import entity_spans
 
@@ -28,6 +26,9 @@ def entity_scores(gold: list[list[str]], pred: list[list[str]], mode: str = "str
     """Precision, recall, F1 and support per entity type plus an ``overall`` (micro) row."""
     if len(gold) != len(pred) or any(len(g) != len(p) for g, p in zip(gold, pred)):
         raise ValueError("gold and pred need the same sentences and the same tag counts")
+    from seqeval.metrics import classification_report
+    from seqeval.scheme import IOB2
+
     kwargs = {"mode": "strict", "scheme": IOB2} if mode == "strict" else {}
     report = classification_report(gold, pred, output_dict=True, zero_division=0, **kwargs)
     rows = {k: v for k, v in report.items() if not k.endswith("avg")}
@@ -105,6 +106,8 @@ def entity_counts(gold: list[list[str]], pred: list[list[str]]) -> np.ndarray:
     >>> entity_counts([["B-TIME", "I-TIME", "B-DOSAGE"]], [["B-TIME", "O", "B-DOSAGE"]]).tolist()
     [[1, 2, 2]]
     """
+    from seqeval.scheme import IOB2, Entities
+
     def spans(tags):
         return [{e.to_tuple() for e in sentence}
                 for sentence in Entities(tags, IOB2, suffix=False).entities]

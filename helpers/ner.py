@@ -1,8 +1,9 @@
 """Named-entity recognition on the course's one training loop (``train.fit``).
 
 * ``Scorer``: the dev scorer the loop calls after every epoch (strict IOB2 entity F1);
-* ``train_ner``: the whole run: tokenise and align, fine-tune, reload the best checkpoint,
-  score dev and test, return the predicted tags with the scores (``NerResult``);
+* ``train_ner``: the whole run: tokenise and align (``TrainingStopped`` when ``max_length``
+  leaves no labelled word), fine-tune, reload the best checkpoint, score dev and test, return
+  the predicted tags with the scores (``NerResult``);
 * ``load_splits``: CoNLL files (or CoNLL-2003 from the hub) for the command line.
 
 Imports: ``align``, ``checkpoint``, ``corpora``, ``device``, ``evaluate``, ``formats``, ``hub``,
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.align import tokenize_and_align
+from helpers.align import IGNORE, tokenize_and_align
 from helpers.checkpoint import load_model
 from helpers.corpora import load_conll2003
 from helpers.device import pick_device
@@ -24,7 +25,7 @@ from helpers.hub import quiet_transformers
 from helpers.predict import predict_tags
 from helpers.recipe import NerConfig
 from helpers.tagging import iob2_labels, label_names, tag_strings
-from helpers.train import RunResult, fit, start_run
+from helpers.train import RunResult, TrainingStopped, fit, start_run
 
 HUB_NAMES = ("conll2003", "eriktks/conll2003")
 
@@ -70,6 +71,7 @@ def train_ner(config: NerConfig, splits, resume: bool = False, callbacks=()) -> 
         tokenized[name], truncation[name] = tokenize_and_align(
             ds, tokenizer, config.max_length, config.label_all_subtokens, config.context,
             config.case_feature)
+    check_labels_fit(tokenized["train"], truncation["train"], config.max_length)
     with quiet_transformers():  # the new classification head is expected to be untrained
         model = AutoModelForTokenClassification.from_pretrained(
             choice.path, num_labels=len(names), id2label=dict(enumerate(names)),
@@ -90,6 +92,16 @@ def train_ner(config: NerConfig, splits, resume: bool = False, callbacks=()) -> 
     if "test" in scorers:
         result.test, result.test_tags = scorers["test"](best), scorers["test"].tags
     return result
+
+
+def check_labels_fit(tokenized, truncation, max_length: int) -> None:
+    """``TrainingStopped`` when no training word keeps a label after tokenising: every label is
+    -100, so the loss is undefined (nan) and nothing can be learned; the cause is ``max_length``,
+    not the learning rate."""
+    if truncation.words and not any(label != IGNORE for row in tokenized["labels"] for label in row):
+        raise TrainingStopped(
+            f"no labelled word of the training data fits in max_length={max_length} sub-word "
+            f"tokens ({truncation}); use a larger max_length (--max-length), e.g. 128")
 
 
 def load_splits(train: str, validation: str | None, test: str | None = None,

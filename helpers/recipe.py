@@ -15,15 +15,16 @@ lessons/06_text_classification.md).
     >>> LEARNING_RATES["classify"]["lora"]
     0.002
 
-Imports: ``env`` (paths), ``hub`` (which model really loads).
+Imports: ``env`` (paths).
 """
 
 from __future__ import annotations
 
+import argparse
+import math
 from dataclasses import dataclass, field, fields
 
 from helpers.env import REPO_ROOT
-from helpers.hub import BUNDLED_MODEL
 
 MODELS = REPO_ROOT / "build" / "models"
 
@@ -36,11 +37,72 @@ LEARNING_RATES = {
 WIDE = 768  # hidden size from which a model counts as BERT-base-sized
 
 
-def option(default, help: str | None = None, **argparse_options):
+def option(default, help: str | None = None, minimum=None, maximum=None, **argparse_options):
     """A config field that the CLI exposes as ``--field-name`` (``argparse_options`` go to
     ``add_argument``; ``flag="--output"`` renames the flag; ``recipe=True`` means the flag's
-    default is "what ``defaults`` decides" rather than the field's default)."""
-    return field(default=default, metadata={"cli": {"help": help, **argparse_options}})
+    default is "what ``defaults`` decides" rather than the field's default).
+
+    ``minimum`` and ``maximum`` (inclusive) bound a number: the flag refuses a value outside
+    them (``bounded``) and so does the config itself, built by a notebook or by the CLI.
+    """
+    metadata = {"cli": {"help": help, **argparse_options}}
+    if minimum is not None or maximum is not None:
+        metadata["bounds"] = (minimum, maximum)
+    return field(default=default, metadata=metadata)
+
+
+def expected(kind, minimum=None, maximum=None) -> str:
+    """What a bounded number must be, in words.
+
+    >>> expected(int, 1), expected(float, 0, 1)
+    ('a whole number >= 1', 'a number from 0 to 1')
+    """
+    noun = "a whole number" if kind is int else "a number"
+    if minimum is not None and maximum is not None:
+        return f"{noun} from {minimum} to {maximum}"
+    return f"{noun} >= {minimum}" if minimum is not None else f"{noun} <= {maximum}"
+
+
+def within(value, minimum=None, maximum=None) -> bool:
+    """True when ``value`` is a finite number inside the (inclusive) bounds.
+
+    >>> within(0, 1), within(float("nan"), 0), within(0.5, 0, 1)
+    (False, False, True)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
+
+
+def bounded(kind, minimum=None, maximum=None):
+    """An argparse ``type``: ``kind(text)`` inside the bounds, else argparse's one-line error
+    naming the flag, what it expects and what it got.
+
+    >>> bounded(int, 1)("0")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: expected a whole number >= 1, got '0'
+    """
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except (TypeError, ValueError):
+            value = None
+        if not within(value, minimum, maximum):
+            raise argparse.ArgumentTypeError(f"expected {expected(kind, minimum, maximum)}, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def check_bounds(config) -> None:
+    """A ``ValueError`` naming the first field of ``config`` outside its ``option`` bounds
+    (``None``, "not set", is always allowed)."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if "bounds" in f.metadata and value is not None and not within(value, *f.metadata["bounds"]):
+            kind = int if f.type in ("int", "int | None") else float
+            raise ValueError(f"{f.name}={value!r}: expected {expected(kind, *f.metadata['bounds'])}")
 
 
 @dataclass
@@ -50,30 +112,35 @@ class TrainConfig:
     task: str = "ner"
     model: str = option("bert-base-cased", env="COURSE_MODEL")  # requested; hub.resolve_model decides
     output_dir: str = option("", "run folder (default build/models/<task>)", flag="--output")
-    epochs: int = option(3)
-    lr: float = option(1e-4, "default: the course's rate for the task and model width", recipe=True)
-    batch_size: int = option(32)
+    epochs: int = option(3, minimum=1)
+    lr: float = option(1e-4, "default: the course's rate for the task and model width", recipe=True,
+                       minimum=0)
+    batch_size: int = option(32, minimum=1)
     eval_batch_size: int = 64
-    max_length: int = option(128)
-    weight_decay: float = option(0.01)
-    warmup: float = option(0.1)  # fraction of all optimizer steps
+    # below 2 the tokenizer does not truncate at all; where no labelled word fits, train_ner says so
+    max_length: int = option(128, minimum=2)
+    weight_decay: float = option(0.01, minimum=0)
+    warmup: float = option(0.1, minimum=0, maximum=1)  # fraction of all optimizer steps
     max_grad_norm: float = 1.0
-    grad_accum: int = option(1)
-    patience: int = option(2)  # epochs without dev improvement before stopping
-    seed: int = option(42)
-    precision: str | None = option(None, choices=["bf16", "fp16", "fp32"])  # None: device.pick_precision
+    grad_accum: int = option(1, minimum=1)
+    patience: int = option(2, minimum=1)  # epochs without dev improvement before stopping
+    seed: int = option(42, minimum=0, maximum=2**32 - 1)  # the range NumPy's seed accepts
+    precision: str | None = option(None, choices=["bf16", "fp16", "fp32"],
+                                   type=str.lower)  # None: device.pick_precision
     optimizer: str | None = option(None, "AdamW kernel (default: fused where the device offers it)",
                                    choices=["fused", "foreach"])
     freeze_word_embeddings: bool = option(False, "keep the vocabulary matrix fixed (default: on "
                                                  "for classify)", recipe=True)
     group_by_length: bool = True
-    train_limit: int | None = option(None, "use only the first N training examples", type=int)
+    train_limit: int | None = option(None, "use only the first N training examples", type=int,
+                                     minimum=1)
     eval_limit: int | None = None
     log_every: int = 10
     max_steps: int | None = None  # stop after this many optimizer steps (benchmarks)
 
     def __post_init__(self):
         self.output_dir = self.output_dir or str(MODELS / self.task)
+        check_bounds(self)
 
 
 @dataclass
@@ -93,9 +160,9 @@ class ClassifyConfig(TrainConfig):
 
     task: str = "classify"
     tuning: str = option("full", choices=["full", "head", "upper", "lora"])
-    upper_layers: int = option(2)
-    lora_r: int = option(8)
-    dropout: float | None = option(None, type=float)
+    upper_layers: int = option(2, minimum=0)
+    lora_r: int = option(8, minimum=1)
+    dropout: float | None = option(None, type=float, minimum=0, maximum=1)
 
 
 CONFIGS = {"ner": NerConfig, "classify": ClassifyConfig}
@@ -131,8 +198,7 @@ def config_for(cfg, task: str = "ner", **changes) -> TrainConfig:
     """
     profile = cfg.profile
     # the model that really loads: offline, the bundled MiniLM stands in for bert-base-cased
-    model = BUNDLED_MODEL if cfg.model.source == "bundled" else cfg.model.requested
-    settings = dict(model=model, epochs=profile.epochs,
+    settings = dict(model=cfg.model.loads, epochs=profile.epochs,
                     **defaults(cfg.model.path, task, changes.get("tuning", "full")),
                     batch_size=profile.batch_size, max_length=profile.max_length,
                     train_limit=profile.train_limit, eval_limit=profile.eval_limit,

@@ -59,6 +59,35 @@ def test_threads_and_cpu_count(clean_env):
         torch.set_num_threads(before)
 
 
+@pytest.mark.parametrize("value", ["two", "0", "-2", "1.5"])
+def test_course_threads_must_be_a_whole_number_of_at_least_one(clean_env, value):
+    clean_env.setenv("COURSE_THREADS", value)
+    with pytest.raises(ValueError, match=f"COURSE_THREADS={value!r} is not a whole number >= 1"):
+        device.set_threads()
+
+
+def test_course_threads_is_used_when_valid(clean_env):
+    before = torch.get_num_threads()
+    clean_env.setenv("COURSE_THREADS", " 1 ")
+    try:
+        assert device.env_threads() == 1 and device.set_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    clean_env.setenv("COURSE_THREADS", "")
+    assert device.env_threads() is None
+
+
+def test_course_precision_ignores_case_like_the_profile_name(clean_env, monkeypatch):
+    clean_env.setenv("COURSE_PRECISION", "FP32")
+    assert device.pick_precision("cpu")[0] == "fp32"
+    clean_env.setenv("COURSE_PRECISION", " Fp16 ")
+    assert device.pick_precision("mps")[0] == "fp16"
+    assert device.pick_precision("cpu", "FP32")[0] == "fp32"
+    clean_env.setenv("COURSE_PRECISION", "fp8")
+    with pytest.raises(ValueError, match="COURSE_PRECISION='fp8' is not a precision; expected bf16"):
+        device.pick_precision("cpu")
+
+
 def test_seed_everything_makes_torch_repeatable():
     device.seed_everything(7)
     a = torch.rand(3)

@@ -58,3 +58,18 @@ def test_course_seed_from_the_environment(monkeypatch):
     monkeypatch.setenv("COURSE_SEED", "seven")
     with pytest.raises(ValueError, match="COURSE_SEED='seven' is not a whole number"):
         env.course_seed()
+
+
+def test_setup_names_a_bad_thread_count(clean_env):
+    clean_env.setenv("HF_HUB_OFFLINE", "1")
+    clean_env.setenv("COURSE_THREADS", "two")
+    with pytest.raises(ValueError, match="COURSE_THREADS='two' is not a whole number >= 1"):
+        env.setup(profile="smoke", quiet=True)
+
+
+def test_setup_refuses_a_model_folder_that_does_not_exist(clean_env):
+    """COURSE_MODEL=./typo is an error, not a silent swap for the bundled MiniLM."""
+    clean_env.setenv("HF_HUB_OFFLINE", "1")
+    clean_env.setenv("COURSE_MODEL", "./build/no-such-model")
+    with pytest.raises(hub.ModelError, match="'./build/no-such-model': no such folder"):
+        env.setup(profile="smoke", quiet=True)
