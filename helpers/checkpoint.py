@@ -17,7 +17,7 @@ a step, a gradient accumulation or a save) and keeps the random states of that p
     >>> changed_settings({"lr": 0.01, "log_every": 10}, {"lr": 0.005, "log_every": 1})
     ['lr 0.01 -> 0.005']
 
-Imports: ``files`` (atomic writes), ``hub`` (quiet model loading).
+Imports: ``files`` (atomic writes, folder sync), ``hub`` (quiet model loading).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from helpers.files import atomic_write_text
+from helpers.files import atomic_write_text, fsync_folder
 from helpers.hub import quiet_transformers
 
 RUN_CONFIG = "run_config.json"
@@ -334,7 +334,7 @@ def recover(folder: Path) -> None:
     partial, old = _sibling(folder, PARTIAL), _sibling(folder, OLD)
     if not folder.exists() and old.exists():
         os.replace(partial if partial.exists() else old, folder)
-        _fsync_folder(folder.parent)
+        fsync_folder(folder.parent)
     for leftover in (partial, old):
         if leftover.exists():
             shutil.rmtree(leftover)
@@ -350,7 +350,7 @@ def _swap_in(partial: Path, folder: Path) -> None:
     if folder.exists():
         os.replace(folder, old)
     os.replace(partial, folder)
-    _fsync_folder(folder.parent)
+    fsync_folder(folder.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -372,21 +372,11 @@ def _flush(folder: Path) -> None:
     """Flush every file under ``folder`` to disk, and the folder's entries."""
     for path in folder.rglob("*"):
         if path.is_dir():
-            _fsync_folder(path)
+            fsync_folder(path)
         else:
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a folder's entries (new names, renames) durable; POSIX only (Windows has no call)."""
-    if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    fsync_folder(folder)
 
 
 def load_model(model_dir, kind: str = "token", device=None):

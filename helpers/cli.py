@@ -36,6 +36,11 @@ from helpers.train import TrainingStopped
 HUB_NAMES = {"ner": ner.HUB_NAMES, "classify": classify.HUB_NAMES}
 
 
+def flag_name(f) -> str:
+    """The command-line flag of a config field: ``--field-name``, or the ``flag=`` it declares."""
+    return f.metadata["cli"].get("flag", "--" + f.name.replace("_", "-"))
+
+
 def add_options(parser: argparse.ArgumentParser, config_class, exclude=()) -> None:
     """One flag per ``config.option`` field of ``config_class`` (but those in ``exclude``); a
     field with bounds gets a ``type`` that refuses a number outside them (``recipe.bounded``)."""
@@ -43,7 +48,8 @@ def add_options(parser: argparse.ArgumentParser, config_class, exclude=()) -> No
         options = dict(f.metadata.get("cli") or {})
         if not f.metadata.get("cli") or f.name in exclude:
             continue
-        flag = options.pop("flag", "--" + f.name.replace("_", "-"))
+        flag = flag_name(f)
+        options.pop("flag", None)
         by_recipe, env = options.pop("recipe", False), options.pop("env", None)
         default = None if by_recipe or f.default is MISSING else f.default
         if env:
@@ -200,7 +206,7 @@ def command_line(config: TrainConfig, **files: str) -> str:
         options, value = f.metadata.get("cli"), getattr(config, f.name)
         if not options or (value == getattr(base, f.name) and not options.get("recipe")):
             continue
-        flag = options.get("flag", "--" + f.name.replace("_", "-"))
+        flag = flag_name(f)
         if isinstance(value, bool):
             words.append(flag if value else "--no-" + flag[2:])
         else:

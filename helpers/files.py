@@ -12,6 +12,7 @@ Imports: no helpers module (standard library only).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -33,3 +34,19 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def fsync_folder(folder: str | Path) -> None:
+    """Make a folder's entries (new names, renames) durable. POSIX only (Windows has no such
+    call), and best effort: a file system that refuses to sync a folder is not an error.
+
+    >>> fsync_folder(tempfile.gettempdir())
+    """
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

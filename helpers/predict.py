@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.align import FIRST_PIECE, case_type_ids, first_pieces, model_words, tokenize_and_align
+from helpers.align import case_type_ids, first_pieces, model_words, tokenize_and_align
 from helpers.annotate import highlight_html
 from helpers.checkpoint import load_model
 from helpers.device import inference, pick_device
@@ -36,13 +36,13 @@ from helpers.tagging import entity_spans, tokenize_words, word_spans
 
 def batches_by_length(tokenized, collator, batch_size: int = 64):
     """Yield ``(row indices, collated batch)`` over a tokenised dataset, shortest first, so each
-    batch needs little padding. The collator gets model inputs only (never ``first_piece``)."""
+    batch needs little padding. The collator gets rows as the dataset's format gives them
+    (``align.tokenize_and_align`` keeps ``first_piece`` out of rows)."""
     lengths = [len(ids) for ids in tokenized["input_ids"]]
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        yield rows, collator([{k: v for k, v in tokenized[i].items() if k != FIRST_PIECE}
-                              for i in rows])
+        yield rows, collator([tokenized[i] for i in rows])
 
 
 def _logits(model, batch):

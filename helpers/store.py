@@ -24,7 +24,7 @@ Windows. It is advisory: a program that writes the file without this class is no
     >>> [r["tags"] for r in store.records()], store.latest()["s1"]["tags"]
     ([['O'], ['B-SYMPTOM']], ['B-SYMPTOM'])
 
-Imports: ``formats``.
+Imports: ``files`` (folder sync), ``formats``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ import warnings
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+
+from helpers.files import fsync_folder
 
 try:
     import fcntl
@@ -101,18 +103,6 @@ def _windows_lock(fd: int, unlock: bool = False) -> None:
                 raise
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make a new file's name durable (POSIX; best effort where a file system refuses it)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "true/false",
               type(None): "null"}
 
@@ -160,7 +150,7 @@ class AnnotationStore:
                 torn.flush()
                 os.fsync(torn.fileno())
             if created:
-                _fsync_folder(self.path.parent)
+                fsync_folder(self.path.parent)
             handle.truncate(keep)
             handle.flush()
             os.fsync(handle.fileno())
@@ -184,7 +174,7 @@ class AnnotationStore:
             finally:
                 os.close(fd)
             if created:
-                _fsync_folder(self.path.parent)
+                fsync_folder(self.path.parent)
 
     def records(self) -> list[dict]:
         """Every complete record in file order, read under the shared lock. A torn last line (no
