@@ -4,7 +4,8 @@
 * ``predict_tags``: word-level NER tags of a model for a tokenised data set (the dev scorer);
 * ``predict_proba``: class-1 probabilities of a classifier for a tokenised data set;
 * ``predict_dataset``: the tags of a *saved* NER model for a data set, inputs built as in training;
-* ``NerPredictor``: raw text (or a list of words) in, entities with character offsets out;
+* ``NerPredictor``: the one inference API: texts (or lists of words) in, batched, any length,
+  entities with character offsets, type and score out;
 * ``try_it_widget``: a text box that shows the predictor's entities as the learner types.
 
     >>> ner = NerPredictor("build/models/ner-smoke/best")            # doctest: +SKIP
@@ -115,64 +116,95 @@ def predict_dataset(model_dir, dataset, max_length: int = 128, batch_size: int =
 
 
 class NerPredictor:
-    """A fine-tuned token classifier (a folder saved by the course's loop) ready for raw text.
+    """A fine-tuned token classifier (a folder saved by the course's loop) ready for raw text:
+    the one inference API of the course (the notebooks, the service and the web demo call it).
 
-    Texts longer than the model's window are read in overlapping windows (``stride``); each
-    word takes its prediction from the window in which it sits furthest from an edge, so every
-    word of any length of text gets a tag with context on both sides. A word with no piece is
-    ``O`` with score 1.0 (see the module's docstring).
+    ``predict(texts)`` takes a batch of texts (or lists of words) and returns, per text, its
+    entities with character offsets, type and score. Texts longer than the model's window are
+    read in overlapping windows (``stride``); each word takes its prediction from the window in
+    which it sits furthest from an edge, so every word of any length of text gets a tag with
+    context on both sides. A word with no piece is ``O`` with score 1.0 (see the module's
+    docstring). Inputs and precision are those of the saved run (case feature, precision);
+    ``forward`` (inputs in, logits out) is what ``runtime.load_variant`` swaps for int8 or ONNX.
     """
 
     def __init__(self, model_dir: str | Path, device: str | None = None, max_length: int = 128,
-                 stride: int = 32):
+                 stride: int = 32, precision: str | None = None):
         import torch
 
         self.device = torch.device(device or pick_device())
         self.model, self.tokenizer, run = load_model(model_dir, "token", self.device)
         self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
         self.max_length, self.stride = max_length, stride
-        # inputs and precision as in training
-        self.case_feature, self.precision = run.get("case_feature", False), run.get("precision")
+        # inputs and precision as in training, unless a precision is asked for
+        self.case_feature = run.get("case_feature", False)
+        self.precision = precision or run.get("precision")
+        self.forward = self.eager_forward
 
-    def tag_words(self, words: list[str]) -> tuple[list[str], list[float]]:
-        """One IOB2 tag and its probability per word (first piece), over sliding windows; ``O``
-        with probability 1.0 for a word with no piece."""
-        if not words:
-            return [], []
-        words = model_words(words)
-        encoding = self.tokenizer(words, is_split_into_words=True, truncation=True,
-                                  max_length=self.max_length, stride=self.stride,
-                                  return_overflowing_tokens=True, padding=True,
-                                  return_tensors="pt")
-        probs = self._window_probs(words, encoding)
-        tags, scores = [], []
-        for best in self._best_windows(encoding, len(words)):
-            if best is None:  # no piece: nothing of the word reaches the model
-                tags.append("O")
-                scores.append(1.0)
-                continue
-            p, label = probs[best].max(-1)
-            tags.append(self.labels[int(label)])
-            scores.append(float(p))
-        return tags, scores
-
-    def _window_probs(self, words, encoding):
-        import torch
-
-        inputs = {"input_ids": encoding["input_ids"], "attention_mask": encoding["attention_mask"]}
-        if self.case_feature:
-            inputs["token_type_ids"] = torch.tensor(
-                [case_type_ids(words, encoding.word_ids(w)) for w in range(len(encoding["input_ids"]))])
+    def eager_forward(self, inputs: dict) -> torch.Tensor:  # noqa: F821
+        """Logits (float, on the CPU) of the PyTorch model for a padded batch of windows."""
         with inference(self.device, self.precision):
             logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
-        return logits.float().softmax(-1).cpu()
+        return logits.float().cpu()
+
+    def tag_batch(self, word_lists: list[list[str]], batch_size: int = 32
+                  ) -> list[tuple[list[str], list[float]]]:
+        """One IOB2 tag and its probability per word (first piece) for each list of words, over
+        sliding windows, ``batch_size`` windows per forward pass; ``O`` with probability 1.0
+        for a word with no piece."""
+        results: list[tuple[list[str], list[float]]] = [([], []) for _ in word_lists]
+        todo = [i for i, words in enumerate(word_lists) if words]
+        if not todo:
+            return results
+        texts = [model_words(word_lists[i]) for i in todo]
+        encoding = self.tokenizer(texts, is_split_into_words=True, truncation=True,
+                                  max_length=self.max_length, stride=self.stride,
+                                  return_overflowing_tokens=True)
+        owners = list(encoding["overflow_to_sample_mapping"])
+        probs = self._window_probs(texts, encoding, owners, batch_size)
+        for k, i in enumerate(todo):
+            windows = [w for w, owner in enumerate(owners) if owner == k]
+            tags, scores = results[i]
+            for best in self._best_windows(encoding, windows, len(texts[k])):
+                if best is None:  # no piece: nothing of the word reaches the model
+                    tags.append("O")
+                    scores.append(1.0)
+                    continue
+                p, label = probs[best[0]][best[1]].max(-1)
+                tags.append(self.labels[int(label)])
+                scores.append(float(p))
+        return results
+
+    def tag_words(self, words: list[str]) -> tuple[list[str], list[float]]:
+        """``tag_batch`` for one list of words."""
+        return self.tag_batch([words])[0]
+
+    def _window_probs(self, texts, encoding, owners, batch_size: int) -> list:
+        """Per window, its pieces' label probabilities (pieces x labels), from forward passes of
+        ``batch_size`` windows, shortest first (little padding)."""
+        features = []
+        for window, owner in enumerate(owners):
+            ids = encoding["input_ids"][window]
+            word_ids = encoding.word_ids(window)
+            types = case_type_ids(texts[owner], word_ids) if self.case_feature else [0] * len(ids)
+            features.append({"input_ids": ids, "attention_mask": [1] * len(ids),
+                             "token_type_ids": types})
+        order = sorted(range(len(features)), key=lambda w: len(features[w]["input_ids"]))
+        probs: list = [None] * len(features)
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            batch = self.tokenizer.pad([features[w] for w in rows], return_tensors="pt")
+            window_probs = self.forward(dict(batch)).softmax(-1)
+            for row, p in zip(rows, window_probs):
+                probs[row] = p[:len(features[row]["input_ids"])]
+        return probs
 
     @staticmethod
-    def _best_windows(encoding, n_words: int) -> list[tuple[int, int] | None]:
+    def _best_windows(encoding, windows: list[int], n_words: int) -> list[tuple[int, int] | None]:
         """For each word, the (window, position of its first piece) furthest from a window edge;
         ``None`` for a word with no piece."""
         best: dict[int, tuple[int, int, int]] = {}  # word -> (distance from edge, window, pos)
-        for window in range(len(encoding["input_ids"])):
+        for window in windows:
             ids = encoding.word_ids(window)
             real = [p for p, w in enumerate(ids) if w is not None]
             previous = None
@@ -184,23 +216,36 @@ class NerPredictor:
                 previous = word
         return [best[word][1:] if word in best else None for word in range(n_words)]
 
+    def predict(self, texts: list[str | list[str]], batch_size: int = 32) -> list[list[dict]]:
+        """Entities of each text (a string, or a list of words), with offsets into it:
+        ``{"text", "type", "start", "end", "score"}``, the score the mean probability of the
+        entity's words."""
+        spans = [_spans(text) for text in texts]
+        tagged = self.tag_batch([[w for w, _, _ in s] for s in spans], batch_size)
+        return [_entities(" ".join(t) if not isinstance(t, str) else t, s, tags, scores)
+                for t, s, (tags, scores) in zip(texts, spans, tagged)]
+
     def __call__(self, text: str | list[str]) -> list[dict]:
-        """Entities in ``text`` (a string, or a list of words) with offsets into it."""
-        if isinstance(text, str):
-            spans = word_spans(text)
-            words = [w for w, _, _ in spans]
-        else:
-            words = list(text)
-            spans, position = [], 0
-            for w in words:  # offsets into " ".join(words)
-                spans.append((w, position, position + len(w)))
-                position += len(w) + 1
-            text = " ".join(words)
-        tags, scores = self.tag_words(words)
-        return [{"text": text[spans[s][1]:spans[e - 1][2]], "type": kind,
-                 "start": spans[s][1], "end": spans[e - 1][2],
-                 "score": round(sum(scores[s:e]) / (e - s), 3)}
-                for kind, s, e in entity_spans(tags)]
+        """Entities in one text (a string, or a list of words) with offsets into it."""
+        return self.predict([text])[0]
+
+
+def _spans(text: str | list[str]) -> list[tuple[str, int, int]]:
+    """(word, start, end) of a text's words; a list of words counts as ``" ".join(words)``."""
+    if isinstance(text, str):
+        return word_spans(text)
+    spans, position = [], 0
+    for word in text:
+        spans.append((word, position, position + len(word)))
+        position += len(word) + 1
+    return spans
+
+
+def _entities(text: str, spans, tags: list[str], scores: list[float]) -> list[dict]:
+    return [{"text": text[spans[s][1]:spans[e - 1][2]], "type": kind,
+             "start": spans[s][1], "end": spans[e - 1][2],
+             "score": round(sum(scores[s:e]) / (e - s), 3)}
+            for kind, s, e in entity_spans(tags)]
 
 
 def try_it_widget(predictor: NerPredictor, text: str = ""):

@@ -36,7 +36,8 @@ def test_entities_carry_offsets_into_the_text(tiny_tagger, monkeypatch):
     text = "Took 400mg ibuprofen,  since Tuesday."
     words = tagging.tokenize_words(text)
     fixed = ["O", "B-DOSAGE", "B-MEDICATION", "O", "O", "B-TIME", "O"]
-    monkeypatch.setattr(ner, "tag_words", lambda w: (fixed, [0.9] * len(w)))
+    monkeypatch.setattr(ner, "tag_batch", lambda lists, batch_size=32: [(fixed, [0.9] * len(w))
+                                                                          for w in lists])
     found = ner(text)
     assert [(e["text"], e["type"]) for e in found] == [("400mg", "DOSAGE"),
                                                         ("ibuprofen", "MEDICATION"),
@@ -49,7 +50,8 @@ def test_entities_carry_offsets_into_the_text(tiny_tagger, monkeypatch):
 def test_word_list_input(tiny_tagger, monkeypatch):
     ner = NerPredictor(tiny_tagger, device="cpu")
     assert ner("") == [] and ner.tag_words([]) == ([], [])
-    monkeypatch.setattr(ner, "tag_words", lambda w: (["B-SYMPTOM", "I-SYMPTOM", "O"], [1.0] * 3))
+    monkeypatch.setattr(ner, "tag_batch", lambda lists, batch_size=32: [
+        (["B-SYMPTOM", "I-SYMPTOM", "O"], [1.0] * 3)])
     assert ner(["bad", "cough", "today"]) == [
         {"text": "bad cough", "type": "SYMPTOM", "start": 0, "end": 9, "score": 1.0}]
 
@@ -81,3 +83,36 @@ def test_predictor_builds_case_features_when_the_model_was_trained_with_them(tin
     tokens = ner.tokenizer.convert_ids_to_tokens(seen["input_ids"][0])
     assert tokens == ["[CLS]", "took", "ad", "##vil", "[SEP]"]
     assert seen["token_type_ids"][0].tolist() == [0, 0, 1, 1, 0]
+
+
+def test_a_batch_gives_what_each_text_gives_alone(tiny_tagger):
+    """Batching (several texts, windows of several texts in one forward pass, padding) changes
+    no tag and no score beyond float noise, whatever the batch size."""
+    ner = NerPredictor(tiny_tagger, device="cpu", max_length=24, stride=6, precision="fp32")
+    texts = ["Took 400mg ibuprofen since Tuesday.", "",
+             " ".join(["woke at 3am with cramps in my left calf"] * 6),  # several windows
+             ["bad", "cough", "today"], "sore throat"]
+    alone = [ner(t) for t in texts]
+    for batch_size in (1, 3, 64):
+        together = ner.predict(texts, batch_size=batch_size)
+        assert [[(e["start"], e["end"], e["type"]) for e in found] for found in together] == \
+            [[(e["start"], e["end"], e["type"]) for e in found] for found in alone]
+        assert all(abs(a["score"] - b["score"]) <= 0.002 for x, y in zip(together, alone)
+                   for a, b in zip(x, y))
+
+
+def test_the_forward_pass_can_be_swapped(tiny_tagger):
+    """``forward`` is the one seam for other runtimes (int8, ONNX): whatever it returns is what
+    the tags come from."""
+    import torch
+
+    ner = NerPredictor(tiny_tagger, device="cpu")
+    dosage = ner.labels.index("B-DOSAGE")
+
+    def always_dosage(inputs):
+        logits = torch.zeros(*inputs["input_ids"].shape, len(ner.labels))
+        logits[..., dosage] = 5.0
+        return logits
+
+    ner.forward = always_dosage
+    assert ner.tag_words(["took", "two"])[0] == ["B-DOSAGE", "B-DOSAGE"]

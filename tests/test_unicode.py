@@ -207,14 +207,14 @@ def test_fuzz_random_unicode_text(ner, monkeypatch, one_thread):
     """200 seeded random strings mixing ASCII with the code points that break tokenizers, as
     text and as lists of words: no exception, one tag per word, offsets that index the input."""
     rng = random.Random(14)
-    tag_words, counts = ner.tag_words, []
+    tag_batch, counts = ner.tag_batch, []
 
-    def counted(words):
-        tags, scores = tag_words(words)
-        counts.append((len(words), len(tags), len(scores)))
-        return tags, scores
+    def counted(word_lists, batch_size=32):
+        results = tag_batch(word_lists, batch_size)
+        counts.extend((len(w), len(tags), len(scores)) for w, (tags, scores) in zip(word_lists, results))
+        return results
 
-    monkeypatch.setattr(ner, "tag_words", counted)
+    monkeypatch.setattr(ner, "tag_batch", counted)
     entities = 0
     for _ in range(200):
         text = _random_text(rng)
