@@ -7,7 +7,7 @@ where to carry on, with which settings, and which files make the state). ``load_
 ``best/`` folder back the way it was trained (context, case feature, precision, LoRA adapters).
 
 Both folders are written whole or not at all: into ``<name>.partial``, flushed to disk, then
-renamed into place (``recover`` finishes or undoes a swap that a kill cut short). A resume is
+renamed into place (``files.recover_folder`` finishes or undoes a swap that a kill cut short). A resume is
 exact or refused: ``Guard`` lets Ctrl-C stop a run only where its state is whole (never inside
 a step, a gradient accumulation or a save) and keeps the random states of that point;
 ``load_state`` checks every file against the manifest, and the settings against the saved run.
@@ -17,16 +17,14 @@ a step, a gradient accumulation or a save) and keeps the random states of that p
     >>> changed_settings({"lr": 0.01, "log_every": 10}, {"lr": 0.005, "log_every": 1})
     ['lr 0.01 -> 0.005']
 
-Imports: ``files`` (atomic writes, folder sync), ``hub`` (quiet model loading).
+Imports: ``files`` (atomic writes, whole folders), ``hub`` (quiet model loading).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import shutil
 import signal
 import sys
 import threading
@@ -34,14 +32,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from helpers.files import atomic_write_text, fsync_folder
+from helpers.files import PARTIAL, atomic_write_text, flush_tree, recover_folder, sibling, swap_in
 from helpers.hub import quiet_transformers
 
 RUN_CONFIG = "run_config.json"
 HISTORY = "history.json"
 STATE = "trainer_state.json"
 LAST = "last"
-PARTIAL, OLD = ".partial", ".old"  # suffixes of a folder being written, and of the one it replaces
 # Settings that a resumed run may change: they change neither the weights nor the scores.
 FREE_ON_RESUME = ("output_dir", "log_every")
 
@@ -70,8 +67,8 @@ def save_checkpoint(accelerator, model, tokenizer, directory: Path, config,
     if not accelerator.is_main_process:
         return
     directory = Path(directory)
-    recover(directory)
-    partial = _sibling(directory, PARTIAL)
+    recover_folder(directory)
+    partial = sibling(directory, PARTIAL)
     unwrapped = accelerator.unwrap_model(model)
     if label_names:
         unwrapped.config.id2label = dict(enumerate(label_names))
@@ -81,8 +78,8 @@ def save_checkpoint(accelerator, model, tokenizer, directory: Path, config,
     tokenizer.save_pretrained(partial)
     (partial / RUN_CONFIG).write_text(json.dumps(asdict(config), indent=2))
     (partial / HISTORY).write_text(json.dumps(history, indent=2))
-    _flush(partial)
-    _swap_in(partial, directory)
+    flush_tree(partial)
+    swap_in(partial, directory)
 
 
 # --------------------------------------------------------------------------- Ctrl-C and whole points
@@ -219,10 +216,10 @@ def save_state(guard: Guard, out: Path, point: ResumePoint) -> None:
     written to ``last.partial``, flushed to disk, and renamed into ``last``'s place, so a kill
     at any moment leaves the previous state or this one, whole. Ctrl-C waits for the end."""
     accelerator, folder = guard.accelerator, Path(out) / LAST
-    partial = _sibling(folder, PARTIAL)
+    partial = sibling(folder, PARTIAL)
     with guard.saving():
         if accelerator.is_main_process:
-            recover(folder)
+            recover_folder(folder)
         accelerator.wait_for_everyone()
         now = random_states()
         set_random_states(guard.random_states)  # accelerate saves the current ones
@@ -236,8 +233,8 @@ def save_state(guard: Guard, out: Path, point: ResumePoint) -> None:
             if "mps" in guard.random_states:  # accelerate leaves this one out
                 saved["mps_random_state"] = guard.random_states["mps"].tolist()
             (partial / STATE).write_text(json.dumps(saved))
-            _flush(partial)
-            _swap_in(partial, folder)
+            flush_tree(partial)
+            swap_in(partial, folder)
         accelerator.wait_for_everyone()
 
 
@@ -274,7 +271,7 @@ def load_state(accelerator, out: Path, settings: dict) -> ResumePoint | None:
     run's, or a state that does not fit the model raise ``TrainingStopped`` in one line."""
     folder = Path(out) / LAST
     if accelerator.is_main_process:
-        recover(folder)
+        recover_folder(folder)
     accelerator.wait_for_everyone()
     if not folder.exists():
         return None
@@ -324,36 +321,6 @@ def read_state(folder: Path) -> dict:
     return saved
 
 
-# --------------------------------------------------------------------------- whole folders
-def recover(folder: Path) -> None:
-    """Finish or undo a swap (``_swap_in``) that a crash or kill cut short. With ``folder`` gone
-    and ``<folder>.old`` there, the kill came between the two renames, when the new folder was
-    already whole: it takes the name (else the old one gets it back). A ``.partial`` or ``.old``
-    beside ``folder`` is a save that did not finish, or an old folder not yet removed."""
-    folder = Path(folder)
-    partial, old = _sibling(folder, PARTIAL), _sibling(folder, OLD)
-    if not folder.exists() and old.exists():
-        os.replace(partial if partial.exists() else old, folder)
-        fsync_folder(folder.parent)
-    for leftover in (partial, old):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-
-
-def _sibling(folder: Path, suffix: str) -> Path:
-    return folder.with_name(folder.name + suffix)
-
-
-def _swap_in(partial: Path, folder: Path) -> None:
-    """Put the whole, flushed ``partial`` in ``folder``'s place (after ``recover``)."""
-    old = _sibling(folder, OLD)
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(partial, folder)
-    fsync_folder(folder.parent)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -366,17 +333,6 @@ def _manifest(folder: Path) -> dict:
     """``{relative path: [size, sha256]}`` of every file under ``folder``."""
     return {p.relative_to(folder).as_posix(): [p.stat().st_size, _sha256(p)]
             for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _flush(folder: Path) -> None:
-    """Flush every file under ``folder`` to disk, and the folder's entries."""
-    for path in folder.rglob("*"):
-        if path.is_dir():
-            fsync_folder(path)
-        else:
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    fsync_folder(folder)
 
 
 def load_model(model_dir, kind: str = "token", device=None):

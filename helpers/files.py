@@ -1,4 +1,8 @@
-"""Writing files safely: a crash or a full disk never leaves a half-written file behind.
+"""Writing files safely: a crash or a full disk never leaves a half-written file or folder behind.
+
+A file is written to a temporary name and renamed into place (``atomic_write_text``); a folder
+(a checkpoint, a model bundle) is written whole into ``<name>.partial``, flushed to disk, and
+swapped in (``swap_in``), and ``recover_folder`` finishes or undoes a swap a kill cut short.
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -50,3 +55,50 @@ def fsync_folder(folder: str | Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+PARTIAL, OLD = ".partial", ".old"  # suffixes of a folder being written, and of the one it replaces
+
+
+def sibling(folder: str | Path, suffix: str) -> Path:
+    """``folder`` with ``suffix`` added to its name (``PARTIAL`` or ``OLD``)."""
+    folder = Path(folder)
+    return folder.with_name(folder.name + suffix)
+
+
+def recover_folder(folder: str | Path) -> None:
+    """Finish or undo a swap (``swap_in``) that a crash or kill cut short. With ``folder`` gone
+    and ``<folder>.old`` there, the kill came between the two renames, when the new folder was
+    already whole: it takes the name (else the old one gets it back). A ``.partial`` or ``.old``
+    beside ``folder`` is a save that did not finish, or an old folder not yet removed."""
+    folder = Path(folder)
+    partial, old = sibling(folder, PARTIAL), sibling(folder, OLD)
+    if not folder.exists() and old.exists():
+        os.replace(partial if partial.exists() else old, folder)
+        fsync_folder(folder.parent)
+    for leftover in (partial, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+
+
+def swap_in(partial: str | Path, folder: str | Path) -> None:
+    """Put the whole, flushed ``partial`` in ``folder``'s place (after ``recover_folder``)."""
+    folder = Path(folder)
+    old = sibling(folder, OLD)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(partial, folder)
+    fsync_folder(folder.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def flush_tree(folder: str | Path) -> None:
+    """Flush every file under ``folder`` to disk, and the folders' entries."""
+    folder = Path(folder)
+    for path in folder.rglob("*"):
+        if path.is_dir():
+            fsync_folder(path)
+        else:
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    fsync_folder(folder)

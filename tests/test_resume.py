@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import checkpoint, ner
+from helpers import checkpoint, files, ner
 from helpers.formats import read_conll
 from helpers.recipe import NerConfig
 from helpers.tagging import iob2_labels
@@ -363,7 +363,7 @@ def test_a_swap_cut_short_is_finished_or_undone(tmp_path):
         (tmp_path / name / "a").write_text(text)
 
     def after_recover():
-        checkpoint.recover(tmp_path / "last")
+        files.recover_folder(tmp_path / "last")
         assert sorted(p.name for p in tmp_path.iterdir()) == ["last"]
         text = (tmp_path / "last" / "a").read_text()
         shutil.rmtree(tmp_path / "last")
