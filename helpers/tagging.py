@@ -62,6 +62,36 @@ def tokenize_words(text: str) -> list[str]:
     return [word for word, _, _ in word_spans(text)]
 
 
+def tags_from_char_spans(text: str, entities: list[dict], types=ENTITY_TYPES
+                         ) -> tuple[list[str], list[str]]:
+    """The words of ``text`` and their IOB2 tags, from entities given as character offsets
+    ``{"start", "end", "type"}`` (a user's correction in the web demo). An entity covers every
+    word it overlaps. Raises ``ValueError`` saying which entity (by its position in the list)
+    is out of range, of an unknown type, covers no word, or overlaps another.
+
+    >>> tags_from_char_spans("took 400mg ibuprofen", [{"start": 5, "end": 10, "type": "DOSAGE"}])
+    (['took', '400mg', 'ibuprofen'], ['O', 'B-DOSAGE', 'O'])
+    """
+    spans = word_spans(text)
+    tags = ["O"] * len(spans)
+    for number, entity in enumerate(entities):
+        start, end, kind = entity.get("start"), entity.get("end"), entity.get("type")
+        where = f"entities[{number}]"
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise ValueError(f"{where}: expected 0 <= start < end <= {len(text)} (the text's "
+                             f"length), got start={start!r}, end={end!r}")
+        if kind not in types:
+            raise ValueError(f"{where}: type {kind!r} is not one of {', '.join(types)}")
+        covered = [i for i, (_, s, e) in enumerate(spans) if s < end and e > start]
+        if not covered:
+            raise ValueError(f"{where}: characters {start}-{end} hold no word")
+        if any(tags[i] != "O" for i in covered):
+            raise ValueError(f"{where}: overlaps another entity")
+        for i in covered:
+            tags[i] = ("B-" if i == covered[0] else "I-") + kind
+    return [w for w, _, _ in spans], tags
+
+
 def iob2_labels(types=ENTITY_TYPES) -> list[str]:
     """``["O", "B-T1", "I-T1", ...]`` for the entity types, in the order given.
 

@@ -48,3 +48,24 @@ def tiny_ner(tmp_path):
     for split, n in (("train", 60), ("validation", 30), ("test", 30)):
         paths[split] = write_conll(corpus[split].select(range(n)), tmp_path / f"{split}.conll")
     return paths
+
+
+@pytest.fixture(scope="session")
+def tiny_tagger(tiny_bert, tmp_path_factory):
+    """A token classifier with the course's 11 IOB2 labels on ``tiny_bert``, saved as a model
+    folder (safetensors, tokenizer, label map), seeded: its tags are arbitrary but the same on
+    every run. For the mechanics of prediction, serving and the demo, not for quality."""
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from helpers import tagging
+
+    labels = tagging.iob2_labels()
+    torch.manual_seed(0)
+    model = AutoModelForTokenClassification.from_pretrained(
+        tiny_bert, num_labels=len(labels), id2label=dict(enumerate(labels)),
+        label2id={n: i for i, n in enumerate(labels)})
+    path = tmp_path_factory.mktemp("tagger")
+    model.save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(path)
+    return path

@@ -3,24 +3,8 @@ the mechanics (offsets, windows, one tag per word), not the quality."""
 
 from __future__ import annotations
 
-import pytest
-
 from helpers import corpora, tagging
 from helpers.predict import NerPredictor, predict_dataset
-
-
-@pytest.fixture(scope="module")
-def tiny_tagger(tiny_bert, tmp_path_factory):
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-    labels = tagging.iob2_labels()
-    model = AutoModelForTokenClassification.from_pretrained(
-        tiny_bert, num_labels=len(labels), id2label=dict(enumerate(labels)),
-        label2id={n: i for i, n in enumerate(labels)})
-    path = tmp_path_factory.mktemp("tagger")
-    model.save_pretrained(path)
-    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(path)
-    return path
 
 
 def test_every_word_gets_one_tag_even_past_the_window(tiny_tagger):
