@@ -149,11 +149,11 @@ def test_files_round_trip_byte_identical(corpus, tmp_path):
 
 def test_make_corpus_regenerates_the_same_bytes(tmp_path):
     for name in ("make_corpus.py", "handwritten_train.txt", "handwritten_dev.txt",
-                 "handwritten_test.txt", "raw_pool.txt"):
+                 "handwritten_test.txt", "handwritten_incoming.txt", "raw_pool.txt"):
         shutil.copy(FOLDER / name, tmp_path / name)
     subprocess.run([sys.executable, str(tmp_path / "make_corpus.py")], check=True,
                    capture_output=True, timeout=120)
-    for name in ("train.conll", "dev.conll", "test.conll"):
+    for name in ("train.conll", "dev.conll", "test.conll", "incoming.conll"):
         made = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
         assert made == hashlib.sha256((FOLDER / name).read_bytes()).hexdigest(), name
 

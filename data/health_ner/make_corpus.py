@@ -8,6 +8,12 @@
                 build is fully deterministic)
   dev.conll   : parsed from handwritten_dev.txt  (written by hand, no templates)
   test.conll  : parsed from handwritten_test.txt (written by hand, no templates)
+  incoming.conll : parsed from handwritten_incoming.txt, in file order: simulated post-launch user
+                logs for notebook 07 (never training data of the base model, never scored as test).
+                Built after the other splits and outside their generation (it feeds neither the
+                duplicate guards nor the random generator), so it cannot change train, dev or test;
+                the build fails if one of its sentences repeats or nearly repeats a train, dev,
+                test or raw_pool sentence
 
 Run from any directory:   python3 make_corpus.py
 Standard library only. Markup used everywhere: [entity text|TYPE], e.g. [400 mg|DOSAGE].
@@ -29,6 +35,7 @@ SMOKE_PREFIX = 400            # the smoke profile trains on the first 400 train 
 HANDWRITTEN = {"train": "handwritten_train.txt", "dev": "handwritten_dev.txt", "test": "handwritten_test.txt"}
 EVAL_FILES = (HANDWRITTEN["test"], HANDWRITTEN["dev"])  # both are dealt to dev and test (dev_test_split)
 DEV_TEST_SEED = 29            # the deal of the hand-written evaluation documents to dev and test
+INCOMING = "handwritten_incoming.txt"  # notebook 07's user logs -> incoming.conll (not train, dev or test)
 TYPES = ["SYMPTOM", "BODY_PART", "MEDICATION", "DOSAGE", "TIME"]
 ALLOWED_TAGS = {"O"} | {p + "-" + t for t in TYPES for p in ("B", "I")}
 TOKEN_RE = re.compile(r"\w+(?:[-'’.:/]\w+)*|[^\w\s]")   # must match the course's prediction code
@@ -918,6 +925,38 @@ def dev_test_split(names):
     return dev, test, [place for doc in dealt["dev"] + dealt["test"] for place, _ in doc]
 
 
+def read_incoming():
+    """The documents of INCOMING as read_markup returns them (a missing file stops the script).
+
+    Nothing else depends on it: train, dev and test are built the same with or without it."""
+    return read_markup(INCOMING)
+
+
+def incoming_overlaps(incoming_markup, others):
+    """Problems ('file:line: ...', one per offending incoming sentence and match) when an incoming
+    sentence is an exact duplicate (lower-cased token sequence) of a train, dev, test, raw_pool or
+    earlier incoming sentence, or a near duplicate (NearDupIndex) of a train, dev, test or raw_pool
+    sentence. ``others`` lists every train, dev, test and raw_pool sentence as (where, tokens)."""
+    owner = {}
+    for where, tokens in others:
+        owner.setdefault(tuple(t.lower() for t in tokens), where)
+    index = NearDupIndex([tokens for _, tokens in others])
+    problems, mine = [], {}
+    for doc in incoming_markup:
+        for place, segments in doc:
+            tokens, _ = to_iob2(segments)
+            key = tuple(t.lower() for t in tokens)
+            if key in owner or key in mine:
+                where = owner.get(key) or mine[key]
+                problems.append(f"{place}: exact duplicate of {where}: {' '.join(tokens)}")
+                continue
+            mine[key] = place
+            for j, sim in index.matches(tokens):
+                problems.append(f"{place}: near duplicate J={sim:.2f} of {others[j][0]}: "
+                                f"{' '.join(tokens)} || {' '.join(others[j][1])}")
+    return problems
+
+
 def validate(name, docs):
     for doc in docs:
         if not 1 <= len(doc) <= MAX_DOC_SENTENCES:
@@ -1045,6 +1084,23 @@ def main():
         print("\n".join(problems[:50]))
         sys.exit("FAILED: overlap check")
 
+    # ---- incoming: read only now, after train/dev/test are built (no guard, no rng) ----
+    incoming_markup = read_incoming()
+    with open(os.path.join(HERE, "raw_pool.txt"), encoding="utf-8") as f:
+        raw_places = [f"raw_pool.txt:{n}" for n, line in enumerate(f, 1) if line.strip()]
+    others = ([(f"train ({hw_keys.get(tuple(t.lower() for t in toks), 'generated')})", toks)
+               for toks, _ in sents["train"]]
+              + [(f"{'dev' if k < n_dev else 'test'} ({eval_places[k]})", toks)
+                 for k, (toks, _) in enumerate(sents["dev"] + sents["test"])]
+              + list(zip(raw_places, raw)))
+    clashes = incoming_overlaps(incoming_markup, others)
+    print(f"  incoming vs train/dev/test/raw_pool exact / near-duplicates: "
+          f"{sum(': exact ' in p for p in clashes)} / {sum(': near ' in p for p in clashes)}")
+    if clashes:
+        sys.exit("FAILED: incoming overlap check (rewrite these sentences of " + INCOMING + "):\n"
+                 + "\n".join(clashes[:50]))
+    splits["incoming"] = [[to_iob2(segments) for _place, segments in doc] for doc in incoming_markup]
+
     for name, docs in splits.items():
         validate(name, docs)
     prefix, count = [], 0
@@ -1057,11 +1113,12 @@ def main():
     if len(sents["train"]) > MAX_TRAIN_SENTENCES:
         sys.exit(f"FAILED: train has {len(sents['train'])} sentences, more than {MAX_TRAIN_SENTENCES}")
     for name, docs in splits.items():
-        write_conll(os.path.join(HERE, f"{name}.conll"), docs)
+        write_conll(os.path.join(HERE, f"{name}.conll"), docs)   # train, dev, test (and incoming)
     print("Validation: tags in allowed set, IOB2 valid, no empty sentences, no whitespace in tokens, "
           f"1-{MAX_DOC_SENTENCES} sentences per document, every type in every split: OK")
     print(f"Templates: {sum(map(len, TEMPLATES.values()))} (all feed train); hand-written sentences: "
-          f"train {n_hw}, dev {len(sents['dev'])}, test {len(sents['test'])}; raw_pool sentences: {len(raw)}")
+          f"train {n_hw}, dev {len(sents['dev'])}, test {len(sents['test'])}, "
+          f"incoming {sum(map(len, splits.get('incoming', [])))}; raw_pool sentences: {len(raw)}")
     print(f"Lexicon sizes: symptoms "
           f"{sum(len(LEXICON[k][1]) for k in ('SYM', 'SYMTHE', 'SYMBEEN', 'SYMCLIN', 'LOCSYM', 'SYMADJ', 'BPADJ', 'SYMVERB', 'SYMVP'))}, "
           f"body parts {sum(len(LEXICON[k][1]) for k in ('BP', 'BPBACK', 'BPS', 'BPPL'))}, medications {len(LEXICON['MED'][1])}, "
