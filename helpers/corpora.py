@@ -19,7 +19,13 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from helpers.env import REPO_ROOT
-from helpers.formats import keep_types, ner_features, read_conll_dir, read_text_classification
+from helpers.formats import (
+    keep_types,
+    ner_features,
+    read_conll,
+    read_conll_dir,
+    read_text_classification,
+)
 from helpers.hub import check_hub
 from helpers.splits import split_by_sentence
 from helpers.tagging import ENTITY_TYPES, entity_spans, iob2_labels, label_names, tag_strings
@@ -54,6 +60,13 @@ def load_health_ner(types: list[str] | None = None) -> DatasetDict:
         warnings.warn(f"the health_ner corpus has no {', '.join(missing)} entities; they stay in "
                       "the label set with no examples until you annotate some", stacklevel=2)
     return DatasetDict({name: keep_types(ds, list(types)) for name, ds in corpus.items()})
+
+
+def load_incoming():
+    """Notebook 07's stream of incoming user logs (``data/health_ner/incoming.conll``): written by
+    hand after dev and test, never trained on by the base model nor scored as test; its gold
+    tags stand in for what users would correct (see the datasheet)."""
+    return read_conll(DATA / "health_ner" / "incoming.conll", iob2_labels())
 
 
 def load_conll2003(online: bool | None = None) -> tuple[DatasetDict, str]:

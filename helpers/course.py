@@ -226,6 +226,8 @@ PLAN = [
      ("CoNLL-2003 (hub)", "data/health_ner"), None, 0),
     ("06_text_classification", "app-feedback triage; full vs frozen vs LoRA",
      ("SST-2 (hub)", "data/app_feedback"), (67349, "app_feedback"), 6),
+    ("07_ship", "model card, latency and cost, service, web demo, corrections, retrain",
+     ("data/health_ner", "data/health_ner"), ("health_ner", "health_ner"), 1),
 ]
 
 
@@ -254,7 +256,8 @@ def plan(cfg, samples_per_second: float) -> list[dict]:
                "model": cfg.model.short_name if runs else "-",
                "status": "ready" if (NOTEBOOKS / f"{name}.ipynb").exists() else "coming"}
         if sizes:
-            size = sizes[0] if use_public else course_train_size(sizes[1])
+            size = sizes[0] if use_public else sizes[1]
+            size = course_train_size(size) if isinstance(size, str) else size
             n = min(size, cfg.profile.train_limit or size)
             seconds = n * cfg.profile.epochs * runs / samples_per_second
             row["training (est.)"] = (f"{n:,} x {cfg.profile.epochs} epochs"

@@ -26,6 +26,7 @@ Imports: ``bundle`` (model version), ``device``, ``predict``, ``store``, ``taggi
 
 
 import argparse
+import atexit
 import contextlib
 import hashlib
 import os
@@ -60,7 +61,8 @@ class Limits:
     max_body_bytes: int = 1_000_000  # the whole JSON body
 
 
-def _utc_now() -> str:
+def utc_now() -> str:
+    """Now, in UTC, as the logs write it (ISO 8601, milliseconds)."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
@@ -160,7 +162,7 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
                   "tokens": tokens, "tags": tags, "text": body.text, "annotator": "app-user",
                   "source": body.source, "model_version": body.model_version,
                   "served_version": info["model_version"],
-                  "predicted": [e.model_dump() for e in body.predicted], "saved_at": _utc_now()}
+                  "predicted": [e.model_dump() for e in body.predicted], "saved_at": utc_now()}
         corrections.append(record)  # on disk (fsync) before the user hears "saved"
         return {"saved": True, "id": record["id"], "tokens": tokens, "tags": tags,
                 "model_version": info["model_version"]}
@@ -180,8 +182,9 @@ def _request_record(found: list[list[dict]], texts: list[str], version: str,
                     milliseconds: float) -> dict:
     """What the request log keeps of one request: counts, never the text."""
     scores = [e["score"] for entities in found for e in entities]
-    return {"id": f"request-{time.time_ns()}", "at": _utc_now(), "model_version": version,
+    return {"id": f"request-{time.time_ns()}", "at": utc_now(), "model_version": version,
             "texts": len(texts), "characters": sum(map(len, texts)),
+            "texts_without_entities": sum(not entities for entities in found),
             "entities": dict(Counter(e["type"] for entities in found for e in entities)),
             "mean_score": round(sum(scores) / len(scores), 4) if scores else None,
             "latency_ms": round(milliseconds, 2)}
@@ -261,15 +264,20 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def start_server(model_dir: str | Path, store_path: str | Path | None = None,
-                 port: int | None = None, timeout: float = 120, extra: list[str] | None = None
-                 ) -> tuple[str, subprocess.Popen]:
+                 port: int | None = None, timeout: float = 120, extra: list[str] | None = None,
+                 request_log: str | Path | None = None) -> tuple[str, subprocess.Popen]:
     """Start ``python -m helpers.serve`` on 127.0.0.1 in a subprocess; returns its base URL
-    and the process once ``/healthz`` answers (the server's output if it fails to start)."""
+    and the process once ``/healthz`` answers (the server's output if it fails to start).
+    The request log goes to ``request_log``, else beside ``store_path`` (``requests.jsonl``),
+    else to the server's default."""
     import httpx
 
     port = port or free_port()
+    if request_log is None and store_path:
+        request_log = Path(store_path).with_name("requests.jsonl")
     command = [sys.executable, "-m", "helpers.serve", "--model", str(model_dir), "--port",
-               str(port), *(["--store", str(store_path)] if store_path else []), *(extra or [])]
+               str(port), *(["--store", str(store_path)] if store_path else []),
+               *(["--request-log", str(request_log)] if request_log else []), *(extra or [])]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, cwd=Path(__file__).resolve().parent.parent)
     url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + timeout
@@ -284,11 +292,14 @@ def start_server(model_dir: str | Path, store_path: str | Path | None = None,
             raise TimeoutError(f"no answer from {url}/healthz within {timeout:.0f} s")
         time.sleep(0.2)
     threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
+    atexit.register(stop_server, process)  # a notebook's kernel that exits stops its server
     return url, process
 
 
 def stop_server(process: subprocess.Popen) -> None:
     """Stop a server started by ``start_server`` (SIGTERM, then SIGKILL after 10 s)."""
+    if process.poll() is not None:
+        return
     process.terminate()
     try:
         process.wait(timeout=10)
@@ -299,9 +310,10 @@ def stop_server(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def serving(model_dir: str | Path, store_path: str | Path | None = None, port: int | None = None,
-            timeout: float = 120, extra: list[str] | None = None) -> Iterator[str]:
+            timeout: float = 120, extra: list[str] | None = None,
+            request_log: str | Path | None = None) -> Iterator[str]:
     """The real server (``start_server``) for the ``with`` block; yields its base URL."""
-    url, process = start_server(model_dir, store_path, port, timeout, extra)
+    url, process = start_server(model_dir, store_path, port, timeout, extra, request_log)
     try:
         yield url
     finally:

@@ -92,6 +92,36 @@ def tags_from_char_spans(text: str, entities: list[dict], types=ENTITY_TYPES
     return [w for w, _, _ in spans], tags
 
 
+def detokenize(words: list[str]) -> str:
+    """Text that splits back into exactly ``words`` (see ``word_spans``): words joined by spaces,
+    with none before closing punctuation where that still splits the same way.
+
+    >>> detokenize(["took", "400mg", ",", "twice", "."])
+    'took 400mg, twice.'
+    """
+    text = ""
+    for word in words:
+        glued = text + word
+        text = glued if text and word in ",.;:!?)" and tokenize_words(glued)[-1] == word \
+            else (f"{text} {word}" if text else word)
+    return text if tokenize_words(text) == list(words) else " ".join(words)
+
+
+def char_spans_from_tags(text: str, tags: list[str]) -> list[dict]:
+    """Entities of an IOB2 tag list as character offsets ``{"start", "end", "type"}`` into
+    ``text`` (whose words, by ``word_spans``, the tags label): the inverse of
+    ``tags_from_char_spans``.
+
+    >>> char_spans_from_tags("took 400mg ibuprofen", ["O", "B-DOSAGE", "B-MEDICATION"])
+    [{'start': 5, 'end': 10, 'type': 'DOSAGE'}, {'start': 11, 'end': 20, 'type': 'MEDICATION'}]
+    """
+    spans = word_spans(text)
+    if len(spans) != len(tags):
+        raise ValueError(f"{len(tags)} tags for the {len(spans)} words of {text!r}")
+    return [{"start": spans[s][1], "end": spans[e - 1][2], "type": kind}
+            for kind, s, e in entity_spans(tags)]
+
+
 def iob2_labels(types=ENTITY_TYPES) -> list[str]:
     """``["O", "B-T1", "I-T1", ...]`` for the entity types, in the order given.
 
