@@ -10,7 +10,8 @@
 - ``GET /healthz``: model id, version, precision, device, limits; ``GET /``: the web demo
   (``helpers/demo/index.html``); ``GET /docs``: the OpenAPI docs FastAPI generates.
 
-Every response names the served model's version. Limits (characters per text, texts per request,
+Requests that arrive while the model is busy share its next forward pass (``Batcher``). Every
+response names the served model's version. Limits (characters per text, texts per request,
 bytes per body) are answered with 413 and a message saying the limit; a malformed request with
 422 and the field at fault; never a 500 for bad input. The model is loaded once, at start-up.
 Privacy: a prediction request's text is never stored or logged; the request log keeps counts
@@ -30,6 +31,7 @@ import atexit
 import contextlib
 import hashlib
 import os
+import queue
 import re
 import socket
 import subprocess
@@ -74,6 +76,51 @@ def _model_id(model_dir: Path) -> str:
     return found.group(1) if found else model_dir.name
 
 
+class Batcher:
+    """Requests that wait together share one forward pass (server-side batching).
+
+    Calls from the server's threads queue up; one worker thread takes what is waiting (up to
+    ``max_texts`` texts), runs ``predict`` on all of it, and hands each caller its own results.
+    When a request finds the model idle it runs at once (batch 1, no added wait); under load
+    the queue fills while the model works, so batches grow with traffic and throughput follows
+    the batched column of notebook 07's latency table. An exception reaches the callers whose
+    texts were in the failed batch.
+    """
+
+    def __init__(self, predict, max_texts: int = 32):
+        self.predict, self.max_texts = predict, max_texts
+        self.waiting: queue.Queue = queue.Queue()
+        threading.Thread(target=self._work, daemon=True, name="batcher").start()
+
+    def __call__(self, texts: list[str]) -> list[list[dict]]:
+        slot = {"texts": texts, "done": threading.Event()}
+        self.waiting.put(slot)
+        slot["done"].wait()
+        if "error" in slot:
+            raise slot["error"]
+        return slot["result"]
+
+    def _work(self) -> None:
+        while True:
+            group = [self.waiting.get()]
+            count = len(group[0]["texts"])
+            while count < self.max_texts:
+                try:
+                    group.append(self.waiting.get_nowait())
+                except queue.Empty:
+                    break
+                count += len(group[-1]["texts"])
+            try:
+                found = self.predict([text for slot in group for text in slot["texts"]])
+                for slot in group:
+                    slot["result"], found = found[:len(slot["texts"])], found[len(slot["texts"]):]
+            except Exception as err:  # noqa: BLE001 - each caller re-raises it
+                for slot in group:
+                    slot["error"] = err
+            for slot in group:
+                slot["done"].set()
+
+
 def create_app(model_dir: str | Path, store_path: str | Path | None = None,
                request_log: str | Path | None = None, limits: Limits = Limits(),
                device: str | None = None):
@@ -91,7 +138,7 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
             "device": str(predictor.device), "labels": predictor.labels, "limits": asdict(limits)}
     corrections = AnnotationStore(store_path) if store_path else None
     requests_log = AnnotationStore(request_log) if request_log else None
-    lock = threading.Lock()  # one forward pass at a time: the threads would share the cores
+    batcher = Batcher(predictor.predict, max_texts=max(limits.max_texts, 32))  # one pass at a time
     app = FastAPI(title="Lab to Launch: health-log entities", version=info["model_version"],
                   description="Symptoms, body parts, medications, doses and times in free-text "
                               "health logs. Not medical advice.")
@@ -133,8 +180,7 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
                 return too_large(f"texts[{number}] has {len(text)} characters: the limit is "
                                  f"{limits.max_chars} per text")
         start = time.perf_counter()
-        with lock:
-            found = predictor.predict(texts)
+        found = batcher(texts)
         milliseconds = 1000 * (time.perf_counter() - start)
         if requests_log:
             requests_log.append(_request_record(found, texts, info["model_version"], milliseconds))

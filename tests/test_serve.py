@@ -138,6 +138,33 @@ def test_the_command_line_refuses_a_folder_without_a_model(tmp_path, capsys):
     assert "no model.safetensors" in capsys.readouterr().err
 
 
+def test_the_batcher_gives_each_caller_its_own_results_and_errors():
+    """Concurrent callers are batched together, yet each gets exactly its texts' results."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    sizes, gate = [], threading.Event()
+
+    def predict(texts):
+        gate.wait(5)  # hold the first batch so that the others queue up behind it
+        sizes.append(len(texts))
+        if "boom" in texts:
+            raise RuntimeError("model failed")
+        return [[{"text": t}] for t in texts]
+
+    batcher = serve.Batcher(predict, max_texts=64)
+    requests = [[f"text {k}-{j}" for j in range(k % 3 + 1)] for k in range(20)]
+    with ThreadPoolExecutor(20) as pool:
+        futures = [pool.submit(batcher, r) for r in requests]
+        gate.set()
+        results = [f.result(timeout=10) for f in futures]
+    assert results == [[[{"text": t}] for t in r] for r in requests]
+    assert sum(sizes) == sum(map(len, requests)) and max(sizes) > 3  # some calls shared a pass
+    with pytest.raises(RuntimeError, match="model failed"):
+        batcher(["boom"])
+    assert batcher(["fine"]) == [[{"text": "fine"}]]  # the worker lives on
+
+
 def test_load_test_against_a_real_uvicorn_process(tiny_tagger, tmp_path):
     """8 concurrent clients, 400 requests against the real server on 127.0.0.1: no errors."""
     texts = [TEXT, "sore throat since Monday", "cramps in my left calf at 3am, took 2 paracetamol"]
