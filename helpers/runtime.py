@@ -220,6 +220,11 @@ def onnx_session(path: str | Path, threads: int):
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    # ONNX Runtime's threads spin, waiting for the next run, by default: on a small CPU they then
+    # steal the cores from the tokenizer and from torch between runs (measured on the 2-core CI
+    # machine, it tripled onnx-int8's throughput at batch 1: lesson 07, "Pitfalls").
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
