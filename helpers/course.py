@@ -88,6 +88,9 @@ EXPECTED: dict[tuple[str, str], Expected] = {
     ("feedback_test_accuracy", "smoke"): Expected(0.81, 0.94, f"{_SEEDS} 0.864/0.896/0.867"),
     ("feedback_dev_accuracy", "cpu"): Expected(0.87, 0.97, f"{_SEEDS} 0.925/0.925/0.922"),
     ("feedback_test_accuracy", "cpu"): Expected(0.86, 0.98, f"{_SEEDS} 0.928/0.936/0.916"),
+    # notebook 07: retrained on the base training data plus the simulated users' corrections
+    ("ner_test_f1_corrected", "smoke"): Expected(0.80, 0.92, f"{_SEEDS} 0.862/0.874/0.859"),
+    ("ner_test_f1_corrected", "cpu"): Expected(0.86, 0.98, f"{_SEEDS} 0.932/0.936/0.915"),
 }
 
 

@@ -128,17 +128,19 @@ def test_every_measured_range_is_a_range():
 
 
 def test_the_notebooks_checks_have_measured_ranges_in_smoke_and_cpu():
-    """The names notebooks 04 and 06 pass to check_result (f"ner_{name}_f1" for dev and test)
-    must have ranges for both profiles, or a typo would silently skip the floor."""
+    """The names notebooks 04, 06 and 07 pass to check_result (f"ner_{name}_f1" for dev and test,
+    "ner_test_f1_corrected") must have ranges for both profiles, or a typo would silently skip
+    the floor."""
     import json
     import re
 
     names = set()
     for path in course.notebook_paths():
         text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
-        for pattern in re.findall(r'check_result\(f"([a-z0-9_{}]+)"', text):
+        for pattern in re.findall(r'check_result\(f?"([a-z0-9_{}]+)"', text):
             names |= {pattern.replace("{name}", split) for split in ("dev", "test")}
-    assert names == {"ner_dev_f1", "ner_test_f1", "feedback_dev_accuracy", "feedback_test_accuracy"}
+    assert names == {"ner_dev_f1", "ner_test_f1", "feedback_dev_accuracy", "feedback_test_accuracy",
+                     "ner_test_f1_corrected"}
     for name in names:
         for profile in ("smoke", "cpu"):
             assert (name, profile) in course.EXPECTED, (name, profile)
