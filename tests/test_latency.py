@@ -12,23 +12,9 @@ import time
 import pandas as pd
 import pytest
 
-from helpers import corpora, latency, tagging
+from helpers import corpora, latency
 from helpers.env import REPO_ROOT
 from helpers.evaluate import Interval
-
-
-@pytest.fixture(scope="module")
-def tiny_tagger(tiny_bert, tmp_path_factory):
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-    labels = tagging.iob2_labels()
-    model = AutoModelForTokenClassification.from_pretrained(
-        tiny_bert, num_labels=len(labels), id2label=dict(enumerate(labels)),
-        label2id={n: i for i, n in enumerate(labels)})
-    path = tmp_path_factory.mktemp("tagger")
-    model.save_pretrained(path)
-    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(path)
-    return path
 
 
 @pytest.fixture(scope="module")

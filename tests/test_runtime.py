@@ -9,21 +9,7 @@ import sys
 
 import pytest
 
-from helpers import corpora, runtime, tagging
-
-
-@pytest.fixture(scope="module")
-def tiny_tagger(tiny_bert, tmp_path_factory):
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-    labels = tagging.iob2_labels()
-    model = AutoModelForTokenClassification.from_pretrained(
-        tiny_bert, num_labels=len(labels), id2label=dict(enumerate(labels)),
-        label2id={n: i for i, n in enumerate(labels)})
-    path = tmp_path_factory.mktemp("tagger")
-    model.save_pretrained(path)
-    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(path)
-    return path
+from helpers import corpora, runtime
 
 
 @pytest.fixture(scope="module")
