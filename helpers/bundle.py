@@ -14,7 +14,8 @@ that made a prediction, whichever folder they were copied to.
     >>> limits[0].startswith("Synthetic, not real user data.")
     True
 
-Imports: ``evaluate``, ``files`` (whole folders), ``predict``, ``tagging``.
+Imports: ``checkpoint`` (the run config), ``evaluate``, ``files`` (whole folders), ``predict``,
+``tagging``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.checkpoint import load_run_config
 from helpers.evaluate import Interval, entity_f1_interval, entity_scores
 from helpers.files import PARTIAL, atomic_write_text, flush_tree, recover_folder, sibling, swap_in
 from helpers.predict import predict_dataset
@@ -107,17 +109,20 @@ class ModelCard:
     def verdict(self) -> str:
         return self.test.verdict(self.target)
 
+    def front_matter(self) -> dict:
+        """The hub's model-card metadata (the YAML header)."""
+        return {"license": "mit", "language": ["en"], "library_name": "transformers",
+                "pipeline_tag": "token-classification", "base_model": self.base_model,
+                "tags": ["token-classification", "ner", "lab-to-launch"],
+                "model-index": [{"name": self.model_id, "results": [{
+                    "task": {"type": "token-classification"},
+                    "dataset": {"name": "health_ner (course corpus)", "type": "health_ner",
+                                "split": "test"},
+                    "metrics": [{"type": "f1", "name": "strict entity F1",
+                                 "value": round(self.test.value, 4)}]}]}]}
+
     def to_markdown(self) -> str:
         """The card: YAML front matter (hub model-card metadata), then the sections."""
-        front = {"license": "mit", "language": ["en"], "library_name": "transformers",
-                 "pipeline_tag": "token-classification", "base_model": self.base_model,
-                 "tags": ["token-classification", "ner", "lab-to-launch"],
-                 "model-index": [{"name": self.model_id, "results": [{
-                     "task": {"type": "token-classification"},
-                     "dataset": {"name": "health_ner (course corpus)", "type": "health_ner",
-                                 "split": "test"},
-                     "metrics": [{"type": "f1", "name": "strict entity F1",
-                                  "value": round(self.test.value, 4)}]}]}]}
         t = self.training
         rows = "\n".join(f"| {r['type']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} "
                          f"| {r['support']} |" for r in self.per_type)
@@ -127,7 +132,7 @@ class ModelCard:
                                                   ("dev", "validation", self.dev)))
         bullet = "\n".join
         return f"""---
-{_yaml(front)}
+{_yaml(self.front_matter())}
 ---
 
 # {self.model_id} (version {self.version})
@@ -202,8 +207,6 @@ def _yaml(value, indent: int = 0) -> str:
 def evaluate_card(model_dir: str | Path, splits, brief, max_length: int = 128) -> ModelCard:
     """Score the saved model on ``splits`` (``validation`` and ``test``) as notebook 05 does
     and fill a card with the results, the run config and the brief's target."""
-    from helpers.checkpoint import load_run_config
-
     run = load_run_config(model_dir)
     scores = {}
     for split in ("validation", "test"):

@@ -18,28 +18,21 @@ Privacy: a prediction request's text is never stored or logged; the request log 
 only (entities per type, mean score, latency). A correction's text is stored, because the user
 sent it to be learnt from (lessons/07_ship.md). The server binds to 127.0.0.1 unless told.
 
-``start_server`` and ``serving`` run the real server in a subprocess (tests, notebook 07);
-``load_test`` sends it a bounded number of concurrent requests and reports errors and latency
-percentiles.
+``helpers.server`` runs this service as a real process and load-tests it.
 
 Imports: ``bundle`` (model version), ``device``, ``predict``, ``store``, ``tagging``.
 """
 
 
 import argparse
-import atexit
-import contextlib
 import hashlib
 import os
 import queue
 import re
-import socket
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -121,6 +114,73 @@ class Batcher:
                 slot["done"].set()
 
 
+class Refused(ValueError):
+    """Input the service will not take: ``status`` (413 over a limit, 422 malformed, 503 not
+    kept) and a message saying why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class Service:
+    """What the app does, apart from HTTP: the model (loaded once), the batcher, the stores."""
+
+    def __init__(self, model_dir: str | Path, store_path: str | Path | None = None,
+                 request_log: str | Path | None = None, limits: Limits = Limits(),
+                 device: str | None = None):
+        model_dir = Path(model_dir)
+        self.predictor = NerPredictor(model_dir, device=device)
+        self.limits = limits
+        self.info = {"model_id": _model_id(model_dir), "model_version": model_version(model_dir),
+                     "precision": self.predictor.precision
+                     or pick_precision(self.predictor.device.type)[0],
+                     "device": str(self.predictor.device), "labels": self.predictor.labels,
+                     "limits": asdict(limits)}
+        self.version = self.info["model_version"]
+        self.corrections = AnnotationStore(store_path) if store_path else None
+        self.requests_log = AnnotationStore(request_log) if request_log else None
+        self.batcher = Batcher(self.predictor.predict, max_texts=max(limits.max_texts, 32))
+
+    def entities(self, texts: list[str]) -> dict:
+        """The entities of each text (``Refused`` over a limit), its counts in the request log."""
+        if len(texts) > self.limits.max_texts:
+            raise Refused(413, f"{len(texts)} texts in one request: the limit is "
+                               f"{self.limits.max_texts}")
+        for number, text in enumerate(texts):
+            if len(text) > self.limits.max_chars:
+                raise Refused(413, f"texts[{number}] has {len(text)} characters: the limit is "
+                                   f"{self.limits.max_chars} per text")
+        start = time.perf_counter()
+        found = self.batcher(texts)
+        milliseconds = 1000 * (time.perf_counter() - start)
+        if self.requests_log:
+            self.requests_log.append(_request_record(found, texts, self.version, milliseconds))
+        return {"model_id": self.info["model_id"], "model_version": self.version,
+                "results": [{"entities": e} for e in found]}
+
+    def correct(self, text: str, entities: list[dict], model_version: str, predicted: list[dict],
+                source: str) -> dict:
+        """Append a user's corrected entities for ``text`` to the store, on disk (fsync) before
+        it returns; ``Refused`` for a bad span, a text over the limit, or no store."""
+        if self.corrections is None:
+            raise Refused(503, "this server keeps no corrections (start it with --store)")
+        if len(text) > self.limits.max_chars:
+            raise Refused(413, f"text has {len(text)} characters: the limit is "
+                               f"{self.limits.max_chars}")
+        try:
+            tokens, tags = tags_from_char_spans(text, entities, types=_types(self.predictor.labels))
+        except ValueError as err:
+            raise Refused(422, str(err)) from None
+        record = {"id": "user-" + hashlib.sha256(text.encode()).hexdigest()[:16],
+                  "tokens": tokens, "tags": tags, "text": text, "annotator": "app-user",
+                  "source": source, "model_version": model_version,
+                  "served_version": self.version, "predicted": predicted, "saved_at": utc_now()}
+        self.corrections.append(record)
+        return {"saved": True, "id": record["id"], "tokens": tokens, "tags": tags,
+                "model_version": self.version}
+
+
 def create_app(model_dir: str | Path, store_path: str | Path | None = None,
                request_log: str | Path | None = None, limits: Limits = Limits(),
                device: str | None = None):
@@ -131,87 +191,49 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
     from fastapi.responses import HTMLResponse, JSONResponse
 
     schema = _schemas(limits)
-    model_dir = Path(model_dir)
-    predictor = NerPredictor(model_dir, device=device)
-    info = {"model_id": _model_id(model_dir), "model_version": model_version(model_dir),
-            "precision": predictor.precision or pick_precision(predictor.device.type)[0],
-            "device": str(predictor.device), "labels": predictor.labels, "limits": asdict(limits)}
-    corrections = AnnotationStore(store_path) if store_path else None
-    requests_log = AnnotationStore(request_log) if request_log else None
-    batcher = Batcher(predictor.predict, max_texts=max(limits.max_texts, 32))  # one pass at a time
-    app = FastAPI(title="Lab to Launch: health-log entities", version=info["model_version"],
+    service = Service(model_dir, store_path, request_log, limits, device)
+    app = FastAPI(title="Lab to Launch: health-log entities", version=service.version,
                   description="Symptoms, body parts, medications, doses and times in free-text "
                               "health logs. Not medical advice.")
     demo = DEMO_PAGE.read_text(encoding="utf-8") if DEMO_PAGE.is_file() else ""
+    problems = {413: {"model": schema.Problem}, 422: {"model": schema.Problem}}
+
+    def problem(status: int, message: str) -> JSONResponse:
+        return JSONResponse(status_code=status, content={"detail": message,
+                                                         "model_version": service.version})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request, err: RequestValidationError):
-        problems = [("/".join(str(p) for p in e["loc"][1:]) or "request body") + ": " + e["msg"]
-                    if e["type"] != "json_invalid" else "request body: not valid JSON"
-                    for e in err.errors()]
-        return JSONResponse(status_code=422, content={
-            "detail": "; ".join(problems), "model_version": info["model_version"]})
+        return problem(422, "; ".join(
+            ("/".join(str(p) for p in e["loc"][1:]) or "request body") + ": " + e["msg"]
+            if e["type"] != "json_invalid" else "request body: not valid JSON"
+            for e in err.errors()))
+
+    @app.exception_handler(Refused)
+    async def refused(_request, err: Refused):
+        return problem(err.status, str(err))
 
     @app.middleware("http")
     async def body_limit(request: Request, call_next):
         size = request.headers.get("content-length", "0")
         if not size.isdigit() or int(size) > limits.max_body_bytes:
-            return JSONResponse(status_code=413, content={
-                "detail": f"request body of {size} bytes: the limit is {limits.max_body_bytes}",
-                "model_version": info["model_version"]})
+            return problem(413, f"request body of {size} bytes: the limit is {limits.max_body_bytes}")
         return await call_next(request)
-
-    def too_large(message: str) -> JSONResponse:
-        return JSONResponse(status_code=413, content={"detail": message,
-                                                      "model_version": info["model_version"]})
 
     @app.get("/healthz", response_model=schema.Health)
     def healthz():
-        return {"status": "ok", **info}
+        return {"status": "ok", **service.info}
 
-    @app.post("/v1/entities", response_model=schema.EntitiesResponse,
-              responses={413: {"model": schema.Problem}, 422: {"model": schema.Problem}})
+    @app.post("/v1/entities", response_model=schema.EntitiesResponse, responses=problems)
     def entities(body: schema.EntitiesRequest):
-        texts = [body.texts] if isinstance(body.texts, str) else body.texts
-        if len(texts) > limits.max_texts:
-            return too_large(f"{len(texts)} texts in one request: the limit is {limits.max_texts}")
-        for number, text in enumerate(texts):
-            if len(text) > limits.max_chars:
-                return too_large(f"texts[{number}] has {len(text)} characters: the limit is "
-                                 f"{limits.max_chars} per text")
-        start = time.perf_counter()
-        found = batcher(texts)
-        milliseconds = 1000 * (time.perf_counter() - start)
-        if requests_log:
-            requests_log.append(_request_record(found, texts, info["model_version"], milliseconds))
-        return {"model_id": info["model_id"], "model_version": info["model_version"],
-                "results": [{"entities": e} for e in found]}
+        return service.entities([body.texts] if isinstance(body.texts, str) else body.texts)
 
     @app.post("/v1/corrections", response_model=schema.CorrectionResponse,
-              responses={413: {"model": schema.Problem}, 422: {"model": schema.Problem},
-                         503: {"model": schema.Problem}})
+              responses={**problems, 503: {"model": schema.Problem}})
     def correct(body: schema.CorrectionRequest):
-        if corrections is None:
-            return JSONResponse(status_code=503, content={
-                "detail": "this server keeps no corrections (start it with --store)",
-                "model_version": info["model_version"]})
-        if len(body.text) > limits.max_chars:
-            return too_large(f"text has {len(body.text)} characters: the limit is "
-                             f"{limits.max_chars}")
-        try:
-            tokens, tags = tags_from_char_spans(body.text, [e.model_dump() for e in body.entities],
-                                                types=_types(predictor.labels))
-        except ValueError as err:
-            return JSONResponse(status_code=422, content={"detail": str(err),
-                                                          "model_version": info["model_version"]})
-        record = {"id": "user-" + hashlib.sha256(body.text.encode()).hexdigest()[:16],
-                  "tokens": tokens, "tags": tags, "text": body.text, "annotator": "app-user",
-                  "source": body.source, "model_version": body.model_version,
-                  "served_version": info["model_version"],
-                  "predicted": [e.model_dump() for e in body.predicted], "saved_at": utc_now()}
-        corrections.append(record)  # on disk (fsync) before the user hears "saved"
-        return {"saved": True, "id": record["id"], "tokens": tokens, "tags": tags,
-                "model_version": info["model_version"]}
+        return service.correct(body.text, [e.model_dump() for e in body.entities],
+                               body.model_version, [e.model_dump() for e in body.predicted],
+                               body.source)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page():
@@ -242,6 +264,9 @@ def _schemas(limits: Limits):
 
     from pydantic import BaseModel, Field
 
+    class Versioned(BaseModel):  # every answer names the served model's version
+        model_version: str
+
     class Entity(BaseModel):
         text: str
         type: str
@@ -263,158 +288,36 @@ def _schemas(limits: Limits):
     class Result(BaseModel):
         entities: list[Entity]
 
-    class EntitiesResponse(BaseModel):
+    class EntitiesResponse(Versioned):
         model_id: str
-        model_version: str
         results: list[Result]
 
     class CorrectionRequest(BaseModel):
         text: str = Field(min_length=1)
         entities: list[Span] = Field(description="every entity the text should have, corrected")
-        model_version: str = Field(max_length=64, description="the version whose output was "
-                                                              "corrected")
+        model_version: str = Field(max_length=64, description="the version that was corrected")
         predicted: list[Entity] = Field(default=[], description="what that model found")
         source: str = Field(default="api", max_length=32)
 
-    class CorrectionResponse(BaseModel):
+    class CorrectionResponse(Versioned):
         saved: bool
         id: str
         tokens: list[str]
         tags: list[str]
-        model_version: str
 
-    class Health(BaseModel):
+    class Health(Versioned):
         status: str
         model_id: str
-        model_version: str
         precision: str
         device: str
         labels: list[str]
         limits: dict
 
-    class Problem(BaseModel):
+    class Problem(Versioned):
         detail: str
-        model_version: str
 
-    return SimpleNamespace(**{c.__name__: c for c in (
-        Entity, Span, EntitiesRequest, Result, EntitiesResponse, CorrectionRequest,
-        CorrectionResponse, Health, Problem)})
-
-
-# --------------------------------------------------------------------------- a real server
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on now (the system picks it)."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-def start_server(model_dir: str | Path, store_path: str | Path | None = None,
-                 port: int | None = None, timeout: float = 120, extra: list[str] | None = None,
-                 request_log: str | Path | None = None) -> tuple[str, subprocess.Popen]:
-    """Start ``python -m helpers.serve`` on 127.0.0.1 in a subprocess; returns its base URL
-    and the process once ``/healthz`` answers (the server's output if it fails to start).
-    The request log goes to ``request_log``, else beside ``store_path`` (``requests.jsonl``),
-    else to the server's default."""
-    import httpx
-
-    port = port or free_port()
-    if request_log is None and store_path:
-        request_log = Path(store_path).with_name("requests.jsonl")
-    command = [sys.executable, "-m", "helpers.serve", "--model", str(model_dir), "--port",
-               str(port), *(["--store", str(store_path)] if store_path else []),
-               *(["--request-log", str(request_log)] if request_log else []), *(extra or [])]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, cwd=Path(__file__).resolve().parent.parent)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server stopped at start-up:\n{process.stdout.read()}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        if time.monotonic() > deadline:
-            stop_server(process)
-            raise TimeoutError(f"no answer from {url}/healthz within {timeout:.0f} s")
-        time.sleep(0.2)
-    threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
-    atexit.register(stop_server, process)  # a notebook's kernel that exits stops its server
-    return url, process
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    """Stop a server started by ``start_server`` (SIGTERM, then SIGKILL after 10 s)."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-@contextlib.contextmanager
-def serving(model_dir: str | Path, store_path: str | Path | None = None, port: int | None = None,
-            timeout: float = 120, extra: list[str] | None = None,
-            request_log: str | Path | None = None) -> Iterator[str]:
-    """The real server (``start_server``) for the ``with`` block; yields its base URL."""
-    url, process = start_server(model_dir, store_path, port, timeout, extra, request_log)
-    try:
-        yield url
-    finally:
-        stop_server(process)
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    """What a bounded load test saw."""
-
-    requests: int
-    clients: int
-    errors: int
-    seconds: float
-    p50_ms: float
-    p95_ms: float
-
-    @property
-    def requests_per_s(self) -> float:
-        return self.requests / self.seconds
-
-
-def load_test(url: str, texts: list[str], clients: int = 8, requests: int = 400,
-              timeout: float = 30) -> LoadReport:
-    """``requests`` POSTs of one text each to ``url``/v1/entities from ``clients`` concurrent
-    clients (threads, one HTTP connection each); stops by itself. An error is any answer but
-    200 with one result per text, or a failed connection."""
-    import httpx
-    import numpy as np
-
-    def one_client(share: list[str]) -> tuple[list[float], int]:
-        times, errors = [], 0
-        with httpx.Client(base_url=url, timeout=timeout) as client:
-            for text in share:
-                start = time.perf_counter()
-                try:
-                    answer = client.post("/v1/entities", json={"texts": [text]})
-                    errors += answer.status_code != 200 or len(answer.json()["results"]) != 1
-                except httpx.HTTPError:
-                    errors += 1
-                times.append(1000 * (time.perf_counter() - start))
-        return times, errors
-
-    work = [texts[i % len(texts)] for i in range(requests)]
-    shares = [work[k::clients] for k in range(clients)]
-    from concurrent.futures import ThreadPoolExecutor
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        done = list(pool.map(one_client, shares))
-    seconds = time.perf_counter() - start
-    times = [t for share, _ in done for t in share]
-    return LoadReport(requests=requests, clients=clients, errors=sum(e for _, e in done),
-                      seconds=seconds, p50_ms=float(np.percentile(times, 50)),
-                      p95_ms=float(np.percentile(times, 95)))
+    return SimpleNamespace(**{name: c for name, c in locals().items() if isinstance(c, type)
+                              and issubclass(c, BaseModel) and c is not BaseModel})
 
 
 # --------------------------------------------------------------------------- command line

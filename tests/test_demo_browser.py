@@ -1,4 +1,4 @@
-"""The web demo end to end: the real server (``serve.serving``, uvicorn in a subprocess) and
+"""The web demo end to end: the real server (``server.serving``, uvicorn in a subprocess) and
 ``helpers/demo/index.html`` in a real headless Chromium, driven by playwright's sync API.
 
 Needs playwright (the Python package) and a Chromium on the machine: ``CHROMIUM`` names one,
@@ -18,7 +18,7 @@ import shutil
 import httpx
 import pytest
 
-from helpers import serve
+from helpers import server as service
 from helpers.store import AnnotationStore
 from helpers.tagging import tags_from_char_spans, word_spans
 
@@ -62,7 +62,7 @@ def server(tiny_tagger, tmp_path_factory):
     """The real server on a free port; its corrections store (and request log) in a temp dir."""
     folder = tmp_path_factory.mktemp("demo")
     store_path = folder / "corrections.jsonl"
-    with serve.serving(tiny_tagger, store_path=store_path) as url:  # request log beside it
+    with service.serving(tiny_tagger, store_path=store_path) as url:  # request log beside it
         yield url, AnnotationStore(store_path)
 
 

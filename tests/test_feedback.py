@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from helpers import corpora, feedback, monitor, serve, tagging
+from helpers import corpora, feedback, monitor, serve, server, tagging
 from helpers.store import AnnotationStore
 
 
@@ -24,7 +24,7 @@ def test_corrections_flow_from_the_service_into_a_training_split(tiny_tagger, tm
     incoming = corpora.load_incoming().select(range(12))
     texts = feedback.stream_texts(incoming)
     store = tmp_path / "corrections.jsonl"
-    with serve.serving(tiny_tagger, store_path=store) as url:
+    with server.serving(tiny_tagger, store_path=store) as url:
         predicted, version = feedback.ask_service(url, texts, batch_size=5)
         counts = feedback.send_corrections(url, texts, predicted, incoming, version)
         again = feedback.send_corrections(url, texts, predicted, incoming, version)
@@ -54,7 +54,7 @@ def test_corrections_flow_from_the_service_into_a_training_split(tiny_tagger, tm
 def test_simulated_users_can_correct_only_a_share(tiny_tagger, tmp_path):
     incoming = corpora.load_incoming().select(range(30))
     texts = feedback.stream_texts(incoming)
-    with serve.serving(tiny_tagger, store_path=tmp_path / "c.jsonl") as url:
+    with server.serving(tiny_tagger, store_path=tmp_path / "c.jsonl") as url:
         predicted, version = feedback.ask_service(url, texts)
         counts = feedback.send_corrections(url, texts, predicted, incoming, version, share=0.5)
     assert 0 < counts["corrected"] < counts["wrong"]
@@ -63,7 +63,7 @@ def test_simulated_users_can_correct_only_a_share(tiny_tagger, tmp_path):
 def test_a_profile_from_the_request_log_matches_the_predictions(tiny_tagger, tmp_path):
     texts = feedback.stream_texts(corpora.load_incoming().select(range(20)))
     store = tmp_path / "c.jsonl"
-    with serve.serving(tiny_tagger, store_path=store) as url:
+    with server.serving(tiny_tagger, store_path=store) as url:
         start = serve.utc_now()
         predicted, _ = feedback.ask_service(url, texts, batch_size=7)
     direct, logged = monitor.profile(predicted), monitor.profile_from_log(store.with_name(

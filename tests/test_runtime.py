@@ -12,6 +12,18 @@ import pytest
 from helpers import corpora, runtime
 
 
+@pytest.fixture(autouse=True, scope="module")
+def keep_torch_threads():
+    """These tests set torch's process-wide thread count (threads=1): put it back afterwards, or
+    later tests would compute in another summation order (tests/test_resume.py compares runs to
+    1e-6)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("runtime")

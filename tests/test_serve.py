@@ -10,7 +10,7 @@ import signal
 import httpx
 import pytest
 
-from helpers import serve
+from helpers import serve, server
 from helpers.bundle import model_version
 from helpers.store import AnnotationStore
 
@@ -168,9 +168,9 @@ def test_the_batcher_gives_each_caller_its_own_results_and_errors():
 def test_load_test_against_a_real_uvicorn_process(tiny_tagger, tmp_path):
     """8 concurrent clients, 400 requests against the real server on 127.0.0.1: no errors."""
     texts = [TEXT, "sore throat since Monday", "cramps in my left calf at 3am, took 2 paracetamol"]
-    with serve.serving(tiny_tagger, store_path=tmp_path / "c.jsonl") as url:
+    with server.serving(tiny_tagger, store_path=tmp_path / "c.jsonl") as url:
         assert url.startswith("http://127.0.0.1:")
-        report = serve.load_test(url, texts, clients=8, requests=400)
+        report = server.load_test(url, texts, clients=8, requests=400)
     print(f"load test: {report}")
     assert report.requests == 400 and report.errors == 0
     assert 0 < report.p50_ms <= report.p95_ms and report.requests_per_s > 0
@@ -178,7 +178,7 @@ def test_load_test_against_a_real_uvicorn_process(tiny_tagger, tmp_path):
 
 def test_a_killed_server_loses_no_acknowledged_correction(tiny_tagger, tmp_path):
     store = tmp_path / "corrections.jsonl"
-    url, process = serve.start_server(tiny_tagger, store_path=store)
+    url, process = server.start(tiny_tagger, store_path=store)
     try:
         for n in range(20):
             text = f"headache number {n} since Monday"
@@ -189,6 +189,6 @@ def test_a_killed_server_loses_no_acknowledged_correction(tiny_tagger, tmp_path)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     finally:
-        serve.stop_server(process)
+        server.stop(process)
     records = AnnotationStore(store).records()
     assert [r["text"] for r in records] == [f"headache number {n} since Monday" for n in range(20)]
