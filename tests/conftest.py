@@ -69,3 +69,15 @@ def tiny_tagger(tiny_bert, tmp_path_factory):
     model.save_pretrained(path)
     AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def keep_torch_threads():
+    """For a module whose tests set torch's process-wide thread count: put it back afterwards, or
+    later tests would compute in another summation order (tests/test_resume.py compares runs to
+    1e-6). Use it with ``pytestmark = pytest.mark.usefixtures("keep_torch_threads")``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

@@ -16,17 +16,7 @@ from helpers import corpora, latency
 from helpers.env import REPO_ROOT
 from helpers.evaluate import Interval
 
-
-@pytest.fixture(autouse=True, scope="module")
-def keep_torch_threads():
-    """These tests set torch's process-wide thread count (threads=1): put it back afterwards, or
-    later tests would compute in another summation order (tests/test_resume.py compares runs to
-    1e-6)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("keep_torch_threads")
 
 
 @pytest.fixture(scope="module")
