@@ -125,7 +125,8 @@ class NerPredictor:
     which it sits furthest from an edge, so every word of any length of text gets a tag with
     context on both sides. A word with no piece is ``O`` with score 1.0 (see the module's
     docstring). Inputs and precision are those of the saved run (case feature, precision);
-    ``forward`` (inputs in, logits out) is what ``runtime.load_variant`` swaps for int8 or ONNX.
+    ``forward`` (inputs in, logits out) is what ``runtime.load_variant`` swaps for ONNX Runtime
+    (for PyTorch int8 it swaps the model).
     """
 
     def __init__(self, model_dir: str | Path, device: str | None = None, max_length: int = 128,
