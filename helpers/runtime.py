@@ -22,19 +22,19 @@ them and only speed and accuracy can differ:
 that exported but computes something else is caught before it is timed. How fast each variant
 is, and what it costs, is ``latency``'s job.
 
-Imports: ``device``, ``predict``.
+Imports: ``bundle`` (the model version), ``device``, ``predict``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import io
 import logging
 import warnings
 from pathlib import Path
 
+from helpers.bundle import model_version
 from helpers.device import cpu_count, cpu_supports_bf16, set_threads
 from helpers.predict import NerPredictor
 
@@ -86,7 +86,7 @@ def load_variant(model_dir: str | Path, variant: str, workdir: str | Path, max_l
     """A ``NerPredictor`` on the CPU whose ``forward`` runs ``variant`` (see ``VARIANTS``); it
     has ``.variant`` (the name) and, for the ONNX variants, ``.onnx_path``.
 
-    ONNX graphs are written under ``workdir`` and reused while newer than the model's weights.
+    ONNX graphs are written under ``workdir``, named by the weights' version, and reused.
     ``threads``: CPU threads of the runtime (ONNX Runtime's intra-op threads, default every
     usable core; for PyTorch variants it sets torch's process-wide count, ``device.set_threads``).
     """
@@ -143,16 +143,10 @@ def quiet_export():
 
 
 def _onnx_file(model_dir: str | Path, workdir: str | Path) -> Path:
-    """Where the graph of ``model_dir`` goes: named after the folder and a hash of its path."""
-    folder = Path(model_dir).resolve()
-    digest = hashlib.sha1(str(folder).encode()).hexdigest()[:8]
-    return Path(workdir) / f"{folder.parent.name}-{folder.name}-{digest}.onnx"
-
-
-def _fresh(path: Path, model_dir: str | Path) -> bool:
-    """True when ``path`` exists and is newer than the model's weights."""
-    weights = list(Path(model_dir).glob("*.safetensors")) or [Path(model_dir) / "config.json"]
-    return path.exists() and path.stat().st_mtime > max(w.stat().st_mtime for w in weights)
+    """Where the graph of ``model_dir`` goes: named after the folder and the version of its
+    weights (``bundle.model_version``), so a graph is reused only for the weights it was made
+    from, wherever they were copied."""
+    return Path(workdir) / f"{Path(model_dir).resolve().name}-{model_version(model_dir)}.onnx"
 
 
 def _logits_module(model):
@@ -174,11 +168,11 @@ def _logits_module(model):
 
 def export_onnx(predictor: NerPredictor, model_dir: str | Path, workdir: str | Path) -> Path:
     """The predictor's float32 model as an ONNX graph (opset 18, batch and sequence axes
-    dynamic) under ``workdir``; an existing graph newer than the weights is reused."""
+    dynamic) under ``workdir``; a graph already made from the same weights is reused."""
     import torch
 
     path = _onnx_file(model_dir, workdir)
-    if _fresh(path, model_dir):
+    if path.exists():  # whole: written to a .partial file, then renamed
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     example = predictor.tokenizer(["took 400 mg ibuprofen", "a bad headache since monday morning"],
@@ -197,11 +191,11 @@ def export_onnx(predictor: NerPredictor, model_dir: str | Path, workdir: str | P
 
 def quantize_onnx(path: Path) -> Path:
     """``path``'s graph with dynamically quantised weights (QInt8), beside it as ``*-int8.onnx``;
-    reused while newer than the float graph."""
+    reused once made (its name comes from the float graph's, which names the weights)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantized = path.with_name(path.stem + "-int8.onnx")
-    if quantized.exists() and quantized.stat().st_mtime > path.stat().st_mtime:
+    if quantized.exists():
         return quantized
     partial = quantized.with_suffix(".partial.onnx")
     with quiet_export():

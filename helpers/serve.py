@@ -12,7 +12,8 @@
 
 Requests that arrive while the model is busy share its next forward pass (``Batcher``). Every
 response names the served model's version. Limits (characters per text, texts per request,
-bytes per body) are answered with 413 and a message saying the limit; a malformed request with
+bytes per body) are answered with 413 and a message saying the limit (a chunked body, whose
+size is unknown until read, with 411); a malformed request with
 422 and the field at fault; never a 500 for bad input. The model is loaded once, at start-up.
 Privacy: a prediction request's text is never stored or logged; the request log keeps counts
 only (entities per type, mean score, latency). A correction's text is stored, because the user
@@ -215,10 +216,8 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
 
     @app.middleware("http")
     async def body_limit(request: Request, call_next):
-        size = request.headers.get("content-length", "0")
-        if not size.isdigit() or int(size) > limits.max_body_bytes:
-            return problem(413, f"request body of {size} bytes: the limit is {limits.max_body_bytes}")
-        return await call_next(request)
+        refused = _body_refused(request.headers, limits.max_body_bytes)
+        return problem(*refused) if refused else await call_next(request)
 
     @app.get("/healthz", response_model=schema.Health)
     def healthz():
@@ -240,6 +239,19 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
         return demo or "<p>The demo page (helpers/demo/index.html) is missing.</p>"
 
     return app
+
+
+def _body_refused(headers, max_bytes: int) -> tuple[int, str] | None:
+    """Why a request's body is refused before it is read (status and message), or None: over
+    the size limit by its ``Content-Length`` (413), or sent in chunks without one (411: its
+    size could only be known by reading it)."""
+    if "content-length" not in headers and "transfer-encoding" in headers:
+        return 411, ("send the body with a Content-Length header (a chunked body cannot be "
+                     "checked against the size limit before it is read)")
+    size = headers.get("content-length", "0")
+    if not size.isdigit() or int(size) > max_bytes:
+        return 413, f"request body of {size} bytes: the limit is {max_bytes}"
+    return None
 
 
 def _types(labels: list[str]) -> tuple[str, ...]:

@@ -4,7 +4,6 @@ that does not is caught), graphs are reused while fresh, and exporting prints no
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
@@ -73,19 +72,19 @@ def test_int8_logits_differ_a_little_and_are_reported(tiny_tagger, workdir, sent
     assert 0 <= runtime.logit_difference(int8, reference, sentences[:5]) < 1
 
 
-def test_a_graph_older_than_the_weights_is_stale(tmp_path):
-    model = tmp_path / "best"
-    model.mkdir()
-    (model / "model.safetensors").write_bytes(b"w")
+def test_a_graph_is_named_by_the_weights_it_was_made_from(tmp_path):
+    from helpers.bundle import model_version
+
+    model, copy, other = tmp_path / "best", tmp_path / "copy" / "best", tmp_path / "other"
+    for folder, weights in ((model, b"w"), (copy, b"w"), (other, b"v")):
+        folder.mkdir(parents=True)
+        (folder / "model.safetensors").write_bytes(weights)
     graph = runtime._onnx_file(model, tmp_path / "work")
-    assert graph.parent == tmp_path / "work" and graph.name.startswith(f"{tmp_path.name}-best-")
-    assert not runtime._fresh(graph, model)
-    graph.parent.mkdir()
-    graph.write_bytes(b"g")
-    os.utime(model / "model.safetensors", (1, 1))
-    assert runtime._fresh(graph, model)
-    os.utime(graph, (0, 0))
-    assert not runtime._fresh(graph, model)
+    assert graph == tmp_path / "work" / f"best-{model_version(model)}.onnx"
+    assert runtime._onnx_file(copy, tmp_path / "work") == graph  # the same weights, elsewhere
+    assert runtime._onnx_file(other, tmp_path / "work") != graph
+    (model / "model.safetensors").write_bytes(b"retrained")
+    assert runtime._onnx_file(model, tmp_path / "work") != graph  # new weights, a new graph
 
 
 def test_unknown_and_unavailable_variants_say_why(monkeypatch, tiny_tagger, workdir):

@@ -73,6 +73,18 @@ def test_bad_input_gets_a_clear_4xx_never_a_500(served, body, status, message):
     assert message in answer.json()["detail"] and answer.json()["model_version"]
 
 
+def test_a_chunked_body_is_refused_before_it_is_read(served):
+    client, _, _ = served
+
+    def chunks():
+        yield b'{"texts": ["'
+        yield b"x" * 30_000 + b'"]}'
+
+    answer = client.post("/v1/entities", content=chunks(),
+                         headers={"content-type": "application/json"})
+    assert answer.status_code == 411 and "Content-Length" in answer.json()["detail"]
+
+
 def test_openapi_docs_describe_the_endpoints(served):
     client, _, _ = served
     paths = client.get("/openapi.json").json()["paths"]
