@@ -20,7 +20,6 @@ Imports: ``checkpoint`` (the run config), ``evaluate``, ``files`` (whole folders
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -29,9 +28,17 @@ from pathlib import Path
 
 from helpers.checkpoint import load_run_config
 from helpers.evaluate import Interval, entity_f1_interval, entity_scores
-from helpers.files import PARTIAL, atomic_write_text, flush_tree, recover_folder, sibling, swap_in
+from helpers.files import (
+    PARTIAL,
+    atomic_write_text,
+    flush_tree,
+    recover_folder,
+    sha256_file,
+    sibling,
+    swap_in,
+)
 from helpers.predict import predict_dataset
-from helpers.tagging import tag_strings
+from helpers.tagging import entity_types, tag_strings
 
 CARD = "README.md"
 WEIGHTS = "model.safetensors"
@@ -63,11 +70,7 @@ def model_version(model_dir: str | Path) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no weights; expected a folder saved by the course's "
                                 "training loop (notebook 04)")
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()[:12]
+    return sha256_file(path)[:12]
 
 
 def datasheet_limits(path: str | Path = DATASHEET) -> list[str]:
@@ -137,7 +140,7 @@ class ModelCard:
 
 # {self.model_id} (version {self.version})
 
-Extracts {", ".join(t for t in _types(self.labels))} from short free-text health logs.
+Extracts {", ".join(entity_types(self.labels))} from short free-text health logs.
 Fine-tuned from `{self.base_model}` by the Lab to Launch course (notebook 04), IOB2 tags.
 
 ## Intended use
@@ -176,10 +179,6 @@ the test interval {self.verdict}.
 The model stores nothing. The course's service keeps no text of a prediction request; it keeps
 the text of a correction only when the user sends one (lessons/07_ship.md).
 """
-
-
-def _types(labels: list[str]) -> list[str]:
-    return list(dict.fromkeys(label[2:] for label in labels if label != "O"))
 
 
 def _yaml(value, indent: int = 0) -> str:

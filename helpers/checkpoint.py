@@ -32,7 +32,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from helpers.files import PARTIAL, atomic_write_text, flush_tree, recover_folder, sibling, swap_in
+from helpers.files import (
+    PARTIAL,
+    atomic_write_text,
+    flush_tree,
+    recover_folder,
+    sha256_file,
+    sibling,
+    swap_in,
+)
 from helpers.hub import quiet_transformers
 
 RUN_CONFIG = "run_config.json"
@@ -316,22 +324,14 @@ def read_state(folder: Path) -> dict:
             raise refused(f"{name} is missing")
         if path.stat().st_size != size:
             raise refused(f"{name} has {path.stat().st_size} bytes where {size} were saved")
-        if _sha256(path) != digest:
+        if sha256_file(path) != digest:
             raise refused(f"{name} is not the file that was saved (its SHA-256 differs)")
     return saved
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _manifest(folder: Path) -> dict:
     """``{relative path: [size, sha256]}`` of every file under ``folder``."""
-    return {p.relative_to(folder).as_posix(): [p.stat().st_size, _sha256(p)]
+    return {p.relative_to(folder).as_posix(): [p.stat().st_size, sha256_file(p)]
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 

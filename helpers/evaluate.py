@@ -191,6 +191,22 @@ def plot_confusion(matrix: pd.DataFrame, ax=None, normalise: bool = True):
     return ax
 
 
+def plot_intervals(intervals: dict[str, Interval], target: float | None = None,
+                   xlabel: str = "strict entity F1 (95% bootstrap interval)", ax=None):
+    """One row per named score: its value and bootstrap interval, with the brief's ``target``
+    as a dashed line (when given)."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(6, 0.5 + 0.65 * len(intervals)))[1]
+    for row, i in enumerate(intervals.values()):
+        ax.errorbar(i.value, row, xerr=[[i.value - i.low], [i.high - i.value]], fmt="o", capsize=4)
+    if target is not None:
+        ax.axvline(target, color="red", linestyle="--", label=f"brief's target {target:g}")
+        ax.legend(loc="lower left", fontsize=8)
+    ax.set(yticks=range(len(intervals)), yticklabels=list(intervals), xlabel=xlabel)
+    return ax
+
+
 ERROR_KINDS = ("boundary", "type", "boundary+type", "missed", "spurious")
 
 

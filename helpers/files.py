@@ -17,6 +17,7 @@ Imports: no helpers module (standard library only).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -102,3 +103,16 @@ def flush_tree(folder: str | Path) -> None:
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
     fsync_folder(folder)
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MiB chunks.
+
+    >>> sha256_file(atomic_write_text(Path(tempfile.mkdtemp()) / "w", "weights"))[:12]
+    '9a129038d9a0'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -42,7 +42,7 @@ from helpers.bundle import CARD, model_version
 from helpers.device import pick_precision, set_threads
 from helpers.predict import NerPredictor
 from helpers.store import AnnotationStore
-from helpers.tagging import tags_from_char_spans
+from helpers.tagging import entity_types, tags_from_char_spans
 
 DEMO_PAGE = Path(__file__).resolve().parent / "demo" / "index.html"
 SERVE_DIR = Path(__file__).resolve().parent.parent / "build" / "serve"
@@ -170,7 +170,7 @@ class Service:
             raise Refused(413, f"text has {len(text)} characters: the limit is "
                                f"{self.limits.max_chars}")
         try:
-            tokens, tags = tags_from_char_spans(text, entities, types=_types(self.predictor.labels))
+            tokens, tags = tags_from_char_spans(text, entities, types=entity_types(self.predictor.labels))
         except ValueError as err:
             raise Refused(422, str(err)) from None
         record = {"id": "user-" + hashlib.sha256(text.encode()).hexdigest()[:16],
@@ -252,10 +252,6 @@ def _body_refused(headers, max_bytes: int) -> tuple[int, str] | None:
     if not size.isdigit() or int(size) > max_bytes:
         return 413, f"request body of {size} bytes: the limit is {max_bytes}"
     return None
-
-
-def _types(labels: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(label[2:] for label in labels if label != "O"))
 
 
 def _request_record(found: list[list[dict]], texts: list[str], version: str,

@@ -122,6 +122,15 @@ def char_spans_from_tags(text: str, tags: list[str]) -> list[dict]:
             for kind, s, e in entity_spans(tags)]
 
 
+def entity_types(labels: list[str]) -> list[str]:
+    """The entity types of an IOB2 label list, in the order they first appear.
+
+    >>> entity_types(["O", "B-DOSAGE", "I-DOSAGE", "B-TIME", "I-TIME"])
+    ['DOSAGE', 'TIME']
+    """
+    return list(dict.fromkeys(label[2:] for label in labels if label != "O"))
+
+
 def iob2_labels(types=ENTITY_TYPES) -> list[str]:
     """``["O", "B-T1", "I-T1", ...]`` for the entity types, in the order given.
 
