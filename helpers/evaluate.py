@@ -1,5 +1,7 @@
 """Evaluation: entity-level scores with seqeval (strict IOB2 by default), and how sure a
-score is (bootstrap confidence intervals, and a verdict against the brief's target).
+score is (bootstrap confidence intervals, and a verdict against the brief's target), and
+whether one model beats another on the same test set (paired bootstrap comparisons: both
+models scored on the same resampled items in every draw).
 
 Entity-level means an entity counts as found only if its type *and* both boundaries match;
 ``mode="lenient"`` is seqeval's default (CoNLL-script-like) matching.
@@ -82,15 +84,31 @@ def bootstrap_interval(counts, statistic: Callable[[np.ndarray], np.ndarray],
     >>> bootstrap_interval([[1], [1], [1]], lambda s: s[..., 0] / 3).low
     1.0
     """
+    counts = _table(counts)
+    rows = _draws(len(counts), draws, seed)
+    low, high = _percentiles(statistic(counts[rows].sum(axis=1)), level)
+    return Interval(float(statistic(counts.sum(axis=0))), low, high, level, draws)
+
+
+def _table(counts) -> np.ndarray:
+    """``counts`` as a float (items, columns) array; a clear error for anything else."""
     counts = np.asarray(counts, dtype=float)
     if counts.ndim != 2 or len(counts) == 0:
         raise ValueError(f"counts should be a non-empty (items, columns) table, got shape "
                          f"{counts.shape}")
-    rows = np.random.default_rng(seed).integers(0, len(counts), size=(draws, len(counts)))
-    scores = statistic(counts[rows].sum(axis=1))
+    return counts
+
+
+def _draws(items: int, draws: int, seed: int) -> np.ndarray:
+    """The resampled item indices, one row per draw (the same for a given seed)."""
+    return np.random.default_rng(seed).integers(0, items, size=(draws, items))
+
+
+def _percentiles(scores: np.ndarray, level: float) -> tuple[float, float]:
+    """The percentile interval holding the middle ``level`` of ``scores``."""
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(scores, [tail, 100 - tail])
-    return Interval(float(statistic(counts.sum(axis=0))), float(low), float(high), level, draws)
+    return float(low), float(high)
 
 
 def _f1(sums: np.ndarray) -> np.ndarray:
@@ -107,6 +125,9 @@ def entity_counts(gold: list[list[str]], pred: list[list[str]]) -> np.ndarray:
     [[1, 2, 2]]
     """
     from seqeval.scheme import IOB2, Entities
+
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted")
 
     def spans(tags):
         return [{e.to_tuple() for e in sentence}
@@ -128,8 +149,122 @@ def accuracy_interval(labels, predicted, **options) -> Interval:
     >>> str(accuracy_interval([1, 0, 1, 1], [1, 0, 1, 1]))
     '1.000 (95% CI 1.000-1.000)'
     """
-    correct = (np.asarray(labels) == np.asarray(predicted)).astype(int)[:, None]
-    return bootstrap_interval(correct, lambda s: s[..., 0] / len(correct), **options)
+    return bootstrap_interval(_accuracy_counts(labels, predicted), _share, **options)
+
+
+def _accuracy_counts(labels, predicted) -> np.ndarray:
+    """Per text: ``[correct, 1]`` (the second column counts the texts of a draw)."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    if labels.shape != predicted.shape:
+        raise ValueError(f"{len(labels)} labels but {len(predicted)} predictions")
+    return np.stack([labels == predicted, np.ones(len(labels), dtype=bool)], axis=1).astype(int)
+
+
+def _share(sums: np.ndarray) -> np.ndarray:
+    """Accuracy from summed ``[correct, texts]``."""
+    return sums[..., 0] / sums[..., 1]
+
+
+def binary_f1_interval(labels, predicted, **options) -> Interval:
+    """F1 of the positive class (1) with a bootstrap interval over texts; per text the counts
+    are ``[true positive, predicted positive, actually positive]``.
+
+    >>> round(binary_f1_interval([1, 0, 1, 1], [1, 1, 0, 1]).value, 3)  # 2 TP, 3 predicted, 3 gold
+    0.667
+    """
+    labels, predicted = np.asarray(labels) == 1, np.asarray(predicted) == 1
+    if labels.shape != predicted.shape:
+        raise ValueError(f"{len(labels)} labels but {len(predicted)} predictions")
+    counts = np.stack([labels & predicted, predicted, labels], axis=1).astype(int)
+    return bootstrap_interval(counts, _f1, **options)
+
+
+# --------------------------------------------------------------------------- A against B
+@dataclass(frozen=True)
+class Comparison:
+    """Two models scored on the same test items: each one's score on the whole set (``a``,
+    ``b``), the difference A − B with its paired bootstrap interval, and the share of draws
+    in which A scored higher than B.
+
+    >>> c = Comparison(("retrained", "shipped"), 0.874, 0.862, Interval(0.012, -0.004, 0.028), 0.93)
+    >>> c.verdict
+    'cannot tell apart'
+    >>> print(c)
+    retrained − shipped = +0.012 (95% CI -0.004 to +0.028); retrained wins 93% of draws: cannot tell apart
+    """
+
+    names: tuple[str, str]
+    a: float
+    b: float
+    difference: Interval
+    a_wins: float
+
+    @property
+    def verdict(self) -> str:
+        """Which model is better: only when the whole interval of the difference is on one
+        side of 0; when it covers 0, this test set cannot tell the two apart."""
+        if self.difference.low > 0:
+            return f"{self.names[0]} is better"
+        if self.difference.high < 0:
+            return f"{self.names[1]} is better"
+        return "cannot tell apart"
+
+    def __str__(self) -> str:
+        d, (a, b) = self.difference, self.names
+        return (f"{a} − {b} = {d.value:+.3f} ({d.level:.0%} CI {d.low:+.3f} to {d.high:+.3f}); "
+                f"{a} wins {self.a_wins:.0%} of draws: {self.verdict}")
+
+
+def paired_bootstrap(counts_a, counts_b, statistic: Callable[[np.ndarray], np.ndarray],
+                     draws: int = 1000, level: float = 0.95, seed: int = 0,
+                     names: tuple[str, str] = ("A", "B")) -> Comparison:
+    """Paired percentile bootstrap of the difference A − B on one test set.
+
+    ``counts_a`` and ``counts_b`` are per-item count tables as ``bootstrap_interval`` takes,
+    row ``i`` of both for the same item. Each draw resamples the item indices once and scores
+    *both* models on those items, so what the two get right together cancels out: a paired
+    test can tell apart two models whose separate intervals overlap.
+
+    >>> c = paired_bootstrap([[1], [1], [0]], [[1], [0], [0]], lambda s: s[..., 0] / 3)
+    >>> round(c.a - c.b, 3), c.difference.low >= 0, c.names
+    (0.333, True, ('A', 'B'))
+    """
+    counts_a, counts_b = _table(counts_a), _table(counts_b)
+    if counts_a.shape != counts_b.shape:
+        raise ValueError(f"a paired comparison needs both models scored on the same items: "
+                         f"{names[0]} has {len(counts_a)}, {names[1]} {len(counts_b)} "
+                         f"(count tables of shape {counts_a.shape} and {counts_b.shape})")
+    rows = _draws(len(counts_a), draws, seed)
+    score_a, score_b = statistic(counts_a[rows].sum(axis=1)), statistic(counts_b[rows].sum(axis=1))
+    a, b = float(statistic(counts_a.sum(axis=0))), float(statistic(counts_b.sum(axis=0)))
+    low, high = _percentiles(score_a - score_b, level)
+    return Comparison(tuple(names), a, b, Interval(a - b, low, high, level, draws),
+                      float(np.mean(score_a > score_b)))
+
+
+def compare_entity_f1(gold: list[list[str]], pred_a: list[list[str]], pred_b: list[list[str]],
+                      names: tuple[str, str] = ("A", "B"), **options) -> Comparison:
+    """Strict IOB2 entity F1 of two models' tags for the same ``gold`` sentences, compared
+    with a paired bootstrap over sentences. ``options`` go to ``paired_bootstrap``.
+
+    >>> gold = [["B-TIME", "O"], ["B-DOSAGE", "I-DOSAGE"]]
+    >>> compare_entity_f1(gold, gold, gold).verdict
+    'cannot tell apart'
+    """
+    return paired_bootstrap(entity_counts(gold, pred_a), entity_counts(gold, pred_b), _f1,
+                            names=names, **options)
+
+
+def compare_accuracy(labels, pred_a, pred_b, names: tuple[str, str] = ("A", "B"), **options
+                     ) -> Comparison:
+    """Accuracy of two models' predictions for the same texts, compared with a paired
+    bootstrap over texts. ``options`` go to ``paired_bootstrap``.
+
+    >>> compare_accuracy([1, 0, 1, 1], [1, 0, 1, 1], [0, 1, 0, 0]).a_wins
+    1.0
+    """
+    return paired_bootstrap(_accuracy_counts(labels, pred_a), _accuracy_counts(labels, pred_b),
+                            _share, names=names, **options)
 
 
 def token_report(gold: list[list[str]], pred: list[list[str]]) -> pd.DataFrame:

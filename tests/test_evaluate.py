@@ -4,12 +4,17 @@ import numpy as np
 import pytest
 
 from helpers.evaluate import (
+    Comparison,
     Interval,
     accuracy_interval,
+    binary_f1_interval,
     bootstrap_interval,
+    compare_accuracy,
+    compare_entity_f1,
     entity_counts,
     entity_f1_interval,
     entity_scores,
+    paired_bootstrap,
 )
 
 
@@ -127,3 +132,75 @@ def test_same_seed_same_interval_and_bad_counts_are_refused():
 ])
 def test_verdict_against_the_target(interval, verdict):
     assert interval.verdict(0.85) == verdict
+
+
+def test_binary_f1_is_sklearns_f1_of_the_positive_class():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 2, 300)
+    predicted = np.where(rng.random(300) < 0.8, labels, 1 - labels)  # about 80 % right
+    interval = binary_f1_interval(labels, predicted)
+    assert interval.value == pytest.approx(f1_score(labels, predicted))
+    assert interval.low < interval.value < interval.high
+
+
+# ------------------------------------------------------------------ paired comparisons
+SENTENCES = [["B-TIME", "I-TIME", "O", "B-DOSAGE"], ["O", "B-MEDICATION"]] * 30
+
+
+def test_identical_predictions_differ_by_exactly_nothing():
+    comparison = compare_entity_f1(SENTENCES, SENTENCES, SENTENCES)
+    assert comparison.difference.value == 0.0
+    assert (comparison.difference.low, comparison.difference.high) == (0.0, 0.0)
+    assert comparison.a_wins == 0.0 and comparison.verdict == "cannot tell apart"
+
+
+def test_a_perfect_model_beats_one_that_finds_nothing():
+    nothing = [["O"] * len(s) for s in SENTENCES]
+    comparison = compare_entity_f1(SENTENCES, SENTENCES, nothing, names=("A", "B"))
+    assert (comparison.a, comparison.b, comparison.a_wins) == (1.0, 0.0, 1.0)
+    assert comparison.verdict == "A is better"
+    assert compare_entity_f1(SENTENCES, nothing, SENTENCES).verdict == "B is better"
+
+
+def test_pairing_tells_apart_what_separate_intervals_cannot():
+    # 200 texts: both right on 150, both wrong on 40, only A right on 10. Accuracy 0.80 against
+    # 0.75: each alone is +-0.06, so the intervals overlap; but every draw's difference is
+    # (how many of the 10 it drew) / 200, never below 0, and 0 only if it drew none of them.
+    labels = np.ones(200, dtype=int)
+    pred_a = np.r_[np.ones(160, dtype=int), np.zeros(40, dtype=int)]
+    pred_b = np.r_[np.ones(150, dtype=int), np.zeros(50, dtype=int)]
+    alone_a, alone_b = accuracy_interval(labels, pred_a), accuracy_interval(labels, pred_b)
+    assert (alone_a.value, alone_b.value) == (0.8, 0.75)
+    assert alone_a.low <= alone_b.high  # the unpaired intervals overlap
+    comparison = compare_accuracy(labels, pred_a, pred_b, names=("A", "B"))
+    assert comparison.difference.value == pytest.approx(0.05)
+    assert 0 < comparison.difference.low < 0.05 < comparison.difference.high
+    assert comparison.verdict == "A is better" and comparison.a_wins == 1.0
+
+
+def test_a_comparison_reads_as_a_sentence():
+    comparison = Comparison(("retrained", "shipped"), 0.874, 0.862,
+                            Interval(0.012, -0.004, 0.028), 0.931)
+    assert str(comparison) == ("retrained − shipped = +0.012 (95% CI -0.004 to +0.028); "
+                               "retrained wins 93% of draws: cannot tell apart")
+    assert Comparison(("x", "y"), 0.5, 0.7, Interval(-0.2, -0.3, -0.1), 0.0).verdict == "y is better"
+
+
+def test_different_test_sets_cannot_be_paired():
+    with pytest.raises(ValueError, match="same items"):
+        paired_bootstrap([[1], [0], [1]], [[1], [0]], lambda s: s[..., 0])
+    with pytest.raises(ValueError, match="labels but"):
+        compare_accuracy([1, 0, 1], [1, 0, 1], [1, 0])
+    with pytest.raises(ValueError, match="gold sentences"):
+        compare_entity_f1(SENTENCES, SENTENCES, SENTENCES[:-1])
+
+
+def test_same_seed_same_comparison():
+    rng = np.random.default_rng(1)
+    labels, pred_a, pred_b = rng.integers(0, 2, (3, 120))
+    first = compare_accuracy(labels, pred_a, pred_b, seed=4)
+    assert first == compare_accuracy(labels, pred_a, pred_b, seed=4)
+    assert first.difference != compare_accuracy(labels, pred_a, pred_b, seed=5).difference
+    assert first.a == accuracy_interval(labels, pred_a).value
