@@ -13,8 +13,10 @@ stderr and exit code 2 (a flag) or 1 (anything else).
 
     python -m helpers.train ner --train data/health_ner/train.conll \\
         --validation data/health_ner/dev.conll --test data/health_ner/test.conll
+    python -m helpers.train curve --train train.txt --validation valid.txt \\
+        --sizes 250,500,1000,2000 --seeds 42,1 --check-full     # lessons/08_iterate.md
 
-Imports: ``classify``, ``device``, ``formats``, ``hub``, ``ner``, ``recipe``, ``train``.
+Imports: ``classify``, ``curves``, ``device``, ``formats``, ``hub``, ``ner``, ``recipe``, ``train``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import sys
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
-from helpers import classify, ner
+from helpers import classify, curves, ner
 from helpers.device import env_precision, env_threads, pick_device, pick_precision, set_threads
 from helpers.formats import DataFormatError
 from helpers.hub import BUNDLED_MODEL, ModelChoice, ModelError, check_hub, resolve_model
@@ -82,7 +84,25 @@ def build_parser() -> argparse.ArgumentParser:
                                      help="text classification from TSV/CSV/JSONL (text, label)")
     classify_parser.add_argument("--labels", default="0,1", help="label names in order (default 0,1)")
     add_options(classify_parser, CONFIGS["classify"], exclude=shared)
+    curve_parser = sub.add_parser("curve", parents=[common], help="NER learning curve: train on nested "
+                                  "subsets of --train, fit F1(n), check its prediction at the full size")
+    curve_parser.add_argument("--types", help="entity types in label order, e.g. SYMPTOM,TIME")
+    curve_parser.add_argument("--sizes", type=_numbers, default=[250, 500, 1000, 2000],
+                              help="training sentences of the subsets the curve is fitted on")
+    curve_parser.add_argument("--seeds", type=_numbers, default=[42, 1], help="one run per seed and size")
+    curve_parser.add_argument("--epoch-steps", type=bounded(int, 1), default=curves.CONVERGED.epoch_steps,
+                              help="at least this many optimizer steps an epoch (a small set is repeated)")
+    curve_parser.add_argument("--max-epochs", type=bounded(int, 1), default=curves.CONVERGED.max_epochs,
+                              help="each run stops after --patience epochs without dev gain, or this many")
+    curve_parser.add_argument("--check-full", action="store_true",
+                              help="also train on all of --train (first seed) and compare with the fit")
+    add_options(curve_parser, CONFIGS["ner"], exclude=shared)
     return parser
+
+
+def _numbers(text: str) -> list[int]:
+    """``"250,500"`` -> ``[250, 500]`` (argparse's error for anything but whole numbers >= 1)."""
+    return [bounded(int, 1)(part) for part in text.split(",")]
 
 
 def config_from(args, choice: ModelChoice | None = None) -> TrainConfig:
@@ -189,6 +209,33 @@ def result_line(task: str, result) -> dict:
     return line
 
 
+def curve_line(args, config) -> dict:
+    """Run ``python -m helpers.train curve``: the curve's runs (one JSON line each on stderr),
+    the fit on dev F1, and with ``--check-full`` the full-size run against the prediction."""
+    splits = ner.load_splits(args.train, args.validation, args.test,
+                             args.types.split(",") if args.types else None)
+
+    def show(row):
+        print(json.dumps({k: v for k, v in row.items() if not k.endswith(("_tags", "rows"))}),
+              file=sys.stderr)
+
+    schedule = curves.Schedule(args.epoch_steps, args.max_epochs, config.patience)
+    points = curves.run_learning_curve(config, splits, args.sizes, args.seeds, schedule, show)
+    curve = curves.curve_from_runs(points, "dev_f1")
+    line = {"task": "curve", "sizes": points["size"].tolist(), "seeds": points["seed"].tolist(),
+            "dev_f1": points["dev_f1"].round(4).tolist(),
+            "fit": {"a": curve.a, "b": curve.b, "c": curve.c, "uncertainty": curve.uncertainty}}
+    if args.check_full:
+        full = len(splits["train"])
+        predicted = curve.predict_interval(full)
+        measured = curves.run_learning_curve(config, splits, [full], args.seeds[:1], schedule, show)
+        line.update(full_size=full, predicted_dev_f1=round(predicted.value, 4),
+                    predicted_low=round(predicted.low, 4), predicted_high=round(predicted.high, 4),
+                    measured_dev_f1=round(float(measured["dev_f1"].iloc[0]), 4))
+        line["error_points"] = round(100 * (line["measured_dev_f1"] - line["predicted_dev_f1"]), 2)
+    return line
+
+
 def command_line(config: TrainConfig, **files: str) -> str:
     """The ``python -m helpers.train`` command that trains ``config`` on ``files`` (``train=``,
     ``validation=``, ``test=``): a flag for every setting that differs from the default, and
@@ -217,6 +264,9 @@ def command_line(config: TrainConfig, **files: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    command = args.task
+    if command == "curve":  # a curve is NER runs: the NER settings and recipe
+        args.task = "ner"
     if args.task == "classify" and args.resume:
         parser.error("--resume is for ner runs; a classification run starts afresh")
     check_paths(parser, args)
@@ -227,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("Run config:", json.dumps(asdict(config)), file=sys.stderr)
     try:
+        if command == "curve":
+            print(json.dumps(curve_line(args, config)))
+            return 0
         if args.task == "ner":
             splits = ner.load_splits(args.train, args.validation, args.test,
                                      args.types.split(",") if args.types else None)

@@ -231,6 +231,8 @@ PLAN = [
      ("SST-2 (hub)", "data/app_feedback"), (67349, "app_feedback"), 6),
     ("07_ship", "model card, latency and cost, service, web demo, corrections, retrain",
      ("data/health_ner", "data/health_ner"), ("health_ner", "health_ner"), 1),
+    ("08_iterate", "learning curve, labelling budget, active learning, SetFit",
+     ("data/health_ner", "data/health_ner"), ("health_ner", "health_ner"), 3),
 ]
 
 

@@ -29,6 +29,7 @@ from helpers.exercises import (  # noqa: F401
                                nb05_evaluate_ner,
                                nb06_text_classification,
                                nb07_ship,
+                               nb08_iterate,
 )
 from helpers.exercises.core import ___, exercise
 from helpers.exercises.nb02_dataset_building import TAG_SENTENCE  # shown by notebook 02
