@@ -103,6 +103,7 @@ def simulate(config, splits, points: pd.DataFrame, rounds: int, seeds: Sequence[
     ``labelled``, ``dev_f1``, ``test_f1``, ``test_tags``, the pool rows ``added`` and the
     pre-label savings on them (``prelabel_savings``)."""
     pool_data, out = splits["train"], []
+    words = pool_data["tokens"]  # the pool's words, read once for every round's scoring
 
     def emit(row):
         out.append(row)
@@ -126,7 +127,7 @@ def simulate(config, splits, points: pd.DataFrame, rounds: int, seeds: Sequence[
             for round_ in range(1, rounds + 1):
                 taken = set(chosen)
                 pool = [i for i in range(len(pool_data)) if i not in taken]
-                scores = (pool_uncertainty(model_dir, [pool_data[i]["tokens"] for i in pool])
+                scores = (pool_uncertainty(model_dir, [words[i] for i in pool])
                           if strategy == "uncertainty" else None)
                 added = choose(strategy, pool, steps[round_]["size"] - len(chosen), rng, scores)
                 before, chosen = chosen, chosen + added
