@@ -17,7 +17,8 @@ a step, a gradient accumulation or a save) and keeps the random states of that p
     >>> changed_settings({"lr": 0.01, "log_every": 10}, {"lr": 0.005, "log_every": 1})
     ['lr 0.01 -> 0.005']
 
-Imports: ``files`` (atomic writes, whole folders), ``hub`` (quiet model loading).
+Imports: ``distributed`` (a Ctrl-C that stops every process at one step), ``files`` (atomic
+writes, whole folders), ``hub`` (quiet model loading).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from helpers.distributed import any_process
 from helpers.files import (
     PARTIAL,
     atomic_write_text,
@@ -127,10 +129,16 @@ class Guard:
     step or half-written state is ever saved. ``mark`` keeps the random states of the last
     whole point, so a state saved later (after Ctrl-C during dev scoring, say) is that point's.
     A context manager around the loop, for the main thread (Python signals no other).
+
+    With several processes a Ctrl-C may reach one of them, or all at different moments, and
+    they must stop at the same step, or the others would wait forever for its gradients: there
+    Ctrl-C always waits, and after every whole step the processes ask each other
+    (``distributed.any_process``) whether one was interrupted; then all stop there.
     """
 
     def __init__(self, accelerator):
         self.accelerator = accelerator
+        self.together = accelerator.num_processes > 1
         self.whole, self.waiting, self.depth = True, False, 0
         self.random_states = random_states()
         self._previous = None
@@ -146,7 +154,7 @@ class Guard:
             self._previous = None
 
     def _on_ctrl_c(self, signum, frame) -> None:
-        if self.whole and not self.depth:
+        if self.whole and not self.depth and not self.together:
             raise KeyboardInterrupt
         if not self.waiting:
             print("Ctrl-C: stopping once the step or save in progress is done (to stop at once, "
@@ -172,7 +180,7 @@ class Guard:
         if not self.depth and self.accelerator.sync_gradients:
             self.mark()  # before the state counts as whole: a Ctrl-C now waits for this
             self.whole = True
-            if self.waiting:
+            if any_process(self.waiting) if self.together else self.waiting:
                 self.waiting = False
                 raise KeyboardInterrupt
 

@@ -14,7 +14,7 @@ Everything specific to sequence classification lives here; the loop is ``train.f
     >>> scores([0, 1, 1, 0], [0.2, 0.9, 0.4, 0.1])["accuracy"]
     0.75
 
-Imports: ``checkpoint``, ``corpora``, ``device``, ``env``, ``formats``, ``hub``, ``predict``,
+Imports: ``checkpoint``, ``corpora``, ``distributed``, ``env``, ``formats``, ``hub``, ``predict``,
 ``recipe``, ``train``.
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from helpers.checkpoint import load_model
 from helpers.corpora import course_classification_data
-from helpers.device import pick_device
+from helpers.distributed import map_sharded, process_device
 from helpers.env import setup
 from helpers.formats import read_text_classification
 from helpers.hub import quiet_transformers
@@ -166,9 +166,13 @@ def train_classifier(config: ClassifyConfig, splits) -> ClassifyResult:
     collator = DataCollatorWithPadding(tokenizer)
     dev_probs = []  # per epoch: the best epoch's are the saved model's, no second pass needed
 
+    def probs(model_, split: str) -> np.ndarray:  # several processes: each scores its share
+        return np.asarray(map_sharded(lambda start, stop: predict_proba(
+            model_, tokenized[split].select(range(start, stop)), collator,
+            config.eval_batch_size, config.precision).tolist(), len(tokenized[split])))
+
     def evaluate(model_) -> dict:
-        dev_probs.append(predict_proba(model_, tokenized["validation"], collator,
-                                       config.eval_batch_size, config.precision))
+        dev_probs.append(probs(model_, "validation"))
         return scores(splits["validation"]["label"], dev_probs[-1])
 
     history = fit(model, tokenizer, tokenized["train"], collator, evaluate, config,
@@ -179,9 +183,8 @@ def train_classifier(config: ClassifyConfig, splits) -> ClassifyResult:
                             scores(splits["validation"]["label"], best), trainable=trainable,
                             total=total, dev_probs=best)
     if "test" in tokenized:  # scored once, with the checkpoint as saved
-        saved, _, _ = load_model(best_dir, "sequence", pick_device())
-        result.test_probs = predict_proba(saved, tokenized["test"], collator,
-                                          config.eval_batch_size, config.precision)
+        saved, _, _ = load_model(best_dir, "sequence", process_device())
+        result.test_probs = probs(saved, "test")
         result.test = scores(splits["test"]["label"], result.test_probs)
     return result
 

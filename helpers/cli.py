@@ -4,6 +4,8 @@ The flags are generated from the config dataclasses (``config.option`` fields), 
 setting is declared once. Flags the course's recipe decides (learning rate, case feature,
 frozen word embeddings) default to the recipe for the task and the model; a flag given wins.
 The last line printed is one JSON object with the run's results, for scripts and benchmarks.
+Under ``torchrun`` or ``accelerate launch`` the same command trains in several processes; the
+main one alone prints (``distributed``), and ``--batch-size`` is per process.
 
 Settings are checked before any data or model is loaded: numbers against the bounds declared
 on the config fields, data files and the output folder, the environment variables, the model
@@ -13,10 +15,12 @@ stderr and exit code 2 (a flag) or 1 (anything else).
 
     python -m helpers.train ner --train data/health_ner/train.conll \\
         --validation data/health_ner/dev.conll --test data/health_ner/test.conll
+    torchrun --nproc-per-node 2 -m helpers.train ner --train ... --batch-size 16  # lessons/04
     python -m helpers.train curve --train train.txt --validation valid.txt \\
         --sizes 250,500,1000,2000 --seeds 42,1 --check-full     # lessons/08_iterate.md
 
-Imports: ``classify``, ``curves``, ``device``, ``formats``, ``hub``, ``ner``, ``recipe``, ``train``.
+Imports: ``classify``, ``curves``, ``device``, ``distributed``, ``formats``, ``hub``, ``ner``,
+``recipe``, ``train``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 
 from helpers import classify, curves, ner
 from helpers.device import env_precision, env_threads, pick_device, pick_precision, set_threads
+from helpers.distributed import is_main_process, world_size
 from helpers.formats import DataFormatError
 from helpers.hub import BUNDLED_MODEL, ModelChoice, ModelError, check_hub, resolve_model
 from helpers.recipe import CONFIGS, MODELS, TrainConfig, bounded, defaults, from_recipe
@@ -183,7 +188,7 @@ def settle(args) -> TrainConfig:
     env_threads(), env_precision()  # COURSE_THREADS, COURSE_PRECISION: refused now, not later
     online, reason = check_hub()
     choice = resolve_model(args.model, online=online)  # a wrong path: refused before torch loads
-    if choice.source == "bundled" and choice.requested != BUNDLED_MODEL:  # say so, once
+    if choice.source == "bundled" and choice.requested != BUNDLED_MODEL and is_main_process():
         print(f"Model: {choice.short_name}: {choice.reason} ({reason}).", file=sys.stderr)
     set_threads()
     config = config_from(args, choice)
@@ -199,7 +204,8 @@ def result_line(task: str, result) -> dict:
             "train_samples_per_second": round(summary.train_samples_per_second, 2),
             "device": summary.device, "precision": summary.precision,
             "optimizer": summary.optimizer, "data_wait_share": round(summary.data_wait_share, 4),
-            "best_epoch": result.history.best_epoch, "model_dir": result.model_dir}
+            "best_epoch": result.history.best_epoch, "model_dir": result.model_dir,
+            "processes": world_size(), "optimizer_steps": result.history.optimizer_steps}
     if result.test is not None:
         line["test_f1"] = result.test["f1"]
     if task == "classify":
@@ -275,10 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, RuntimeError, OSError) as err:
         print("error: " + " ".join(str(err).split("\n")), file=sys.stderr)
         return 1
-    print("Run config:", json.dumps(asdict(config)), file=sys.stderr)
+    say = print if is_main_process() else lambda *args, **kwargs: None  # one process speaks
+    say("Run config:", json.dumps(asdict(config)), file=sys.stderr)
     try:
         if command == "curve":
-            print(json.dumps(curve_line(args, config)))
+            say(json.dumps(curve_line(args, config)))
             return 0
         if args.task == "ner":
             splits = ner.load_splits(args.train, args.validation, args.test,
@@ -291,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     except (TrainingStopped, DataFormatError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(json.dumps(result_line(args.task, result)))
+    line = result_line(args.task, result)
+    line["global_batch_size"] = config.batch_size * line["processes"] * config.grad_accum
+    say(json.dumps(line))
     return 0
 
 

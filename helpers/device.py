@@ -199,8 +199,11 @@ def env_threads() -> int | None:
 
 def set_threads(n: int | None = None) -> int:
     """Give torch one intra-op thread per usable core (or ``n``, or ``$COURSE_THREADS``);
-    returns the number set."""
-    n = n or env_threads() or cpu_count()
+    returns the number set. Several processes on one machine (``torchrun``, ``accelerate
+    launch`` set ``LOCAL_WORLD_SIZE``) share its cores: more threads than cores in all make
+    every one of them several times slower."""
+    processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    n = n or env_threads() or max(1, cpu_count() // processes)
     import torch
 
     torch.set_num_threads(n)

@@ -6,7 +6,7 @@
   the predicted tags with the scores (``NerResult``);
 * ``load_splits``: CoNLL files (or CoNLL-2003 from the hub) for the command line.
 
-Imports: ``align``, ``checkpoint``, ``corpora``, ``device``, ``evaluate``, ``formats``, ``hub``,
+Imports: ``align``, ``checkpoint``, ``corpora``, ``distributed``, ``evaluate``, ``formats``, ``hub``,
 ``predict``, ``recipe``, ``tagging``, ``train``.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from helpers.align import IGNORE, tokenize_and_align
 from helpers.checkpoint import load_model
 from helpers.corpora import load_conll2003
-from helpers.device import pick_device
+from helpers.distributed import map_sharded, process_device
 from helpers.evaluate import entity_scores
 from helpers.formats import read_conll
 from helpers.hub import quiet_transformers
@@ -41,7 +41,9 @@ class NerResult(RunResult):
 
 class Scorer:
     """``scorer(model) -> {"f1", "precision", "recall"}`` on one split (strict IOB2 entity
-    scores, one prediction per word: its first piece); ``scorer.tags`` keeps the last tags."""
+    scores, one prediction per word: its first piece); ``scorer.tags`` keeps the last tags.
+    Under a launcher the processes share the sentences out and gather the tags, so each gets
+    the same scores from every sentence, tagged once (``distributed.map_sharded``)."""
 
     def __init__(self, dataset, tokenized, collator, batch_size: int = 64,
                  precision: str | None = None):
@@ -51,9 +53,12 @@ class Scorer:
         self.tags: list[list[str]] = []
 
     def __call__(self, model) -> dict:
-        self.tags = predict_tags(model, self.tokenized, self.collator, self.names,
-                                 self.batch_size, word_counts=[len(g) for g in self.gold],
-                                 precision=self.precision)
+        counts = [len(g) for g in self.gold]
+        self.tags = map_sharded(  # several processes: each tags its share, all get all the tags
+            lambda start, stop: predict_tags(
+                model, self.tokenized.select(range(start, stop)), self.collator, self.names,
+                self.batch_size, word_counts=counts[start:stop], precision=self.precision),
+            len(self.gold))
         overall = entity_scores(self.gold, self.tags).loc["overall"]
         return {"f1": float(overall["f1"]), "precision": float(overall["precision"]),
                 "recall": float(overall["recall"])}
@@ -85,7 +90,7 @@ def train_ner(config: NerConfig, splits, resume: bool = False, callbacks=()) -> 
                   label_names=names, resume=resume, callbacks=callbacks)
 
     best_dir = Path(config.output_dir) / "best"
-    best, _, _ = load_model(best_dir, "token", pick_device())
+    best, _, _ = load_model(best_dir, "token", process_device())
     result = NerResult(history, str(best_dir), choice.short_name, scorers["validation"](best),
                        truncation={k: str(v) for k, v in truncation.items()},
                        dev_tags=scorers["validation"].tags)

@@ -1,14 +1,14 @@
 """The training loop, written out because it is what the lesson teaches.
 
-One loop (``fit``) for every task of the course and every machine: it runs on
-``accelerate.Accelerator``, so the same code trains on a CPU, one CUDA GPU (bf16, or fp16 with
-loss scaling), Apple MPS, and several GPUs under ``accelerate launch`` or ``torchrun``.
-``ner.train_ner`` and ``classify.train_classifier`` call it; ``python -m helpers.train`` is the
-command line (``cli.py``).
+One loop (``fit``) for every task and machine, on ``accelerate.Accelerator``: a CPU, one CUDA
+GPU (bf16, or fp16 with loss scaling), Apple MPS, or several processes under ``torchrun`` or
+``accelerate launch`` (lessons/04). ``ner.train_ner`` and ``classify.train_classifier`` call it;
+``python -m helpers.train`` is the command line (``cli.py``).
 
-What the loop does, in order: length-grouped batches padded per batch (dynamic padding), AdamW
-with weight decay on weights only, linear warm-up then decay, gradient clipping, evaluation on
-dev after each epoch, early stopping, the best checkpoint saved as safetensors with its
+What the loop does, in order: batches grouped by length per global batch (so any split of it
+between processes and accumulated batches sees the same examples at a step) and padded per
+batch, AdamW with weight decay on weights only, linear warm-up then decay, gradient clipping,
+dev scores after each epoch, early stopping, the best checkpoint saved as safetensors with its
 tokenizer, labels and run config, and a resumable state saved after every epoch longer than
 ``STATE_MIN_SECONDS`` and on Ctrl-C, from which a resumed run ends where the uninterrupted one
 would have, or is refused (``checkpoint``). Notebook 04 walks through ``train_one_epoch``.
@@ -69,6 +69,7 @@ class History:
     best_epoch: int = 0
     best_score: float = -1.0
     summary: Summary | None = None
+    optimizer_steps: int = 0  # the same in every process, and for any split of the same global batch
 
     def record(self, row: dict) -> bool:
         """Add an epoch's row; True when it is the best so far (higher ``metric`` is better)."""
@@ -86,12 +87,14 @@ class History:
         """The form saved as ``history.json`` and in the resumable state."""
         return {"steps": self.steps, "epochs": self.epochs,
                 "best": {self.metric: self.best_score, "epoch": self.best_epoch},
+                "optimizer_steps": self.optimizer_steps,
                 "summary": asdict(self.summary) if self.summary else {}}
 
     @classmethod
     def from_dict(cls, saved: dict, metric: str) -> History:
         best = saved["best"]
-        return cls(metric, saved["steps"], saved["epochs"], best["epoch"], best[metric])
+        return cls(metric, saved["steps"], saved["epochs"], best["epoch"], best[metric],
+                   optimizer_steps=saved.get("optimizer_steps", 0))
 
 
 @dataclass
@@ -110,8 +113,7 @@ class StepClock:
     benchmark can leave the warm-up steps out."""
 
     def __init__(self):
-        self.ends: list[float] = []
-        self.samples: list[int] = []
+        self.ends, self.samples = [], []  # seconds (perf_counter) and samples, per step
 
     def on_step(self, samples: int) -> None:
         self.ends.append(time.perf_counter())
@@ -125,6 +127,10 @@ class EpochStats:
     samples: int = 0
     loss: float = 0.0  # running (exponentially smoothed) training loss
     data_wait: float = 0.0
+
+    def step(self, samples: int, loss: float) -> None:
+        self.samples += samples
+        self.loss = 0.9 * self.loss + 0.1 * loss if self.loss else loss
 
     def add(self, other: EpochStats) -> None:
         self.seconds += other.seconds
@@ -184,10 +190,10 @@ def train_one_epoch(loop: Loop, history: History, skip: int = 0, callbacks=()) -
         stats.data_wait += time.perf_counter() - fetched  # the step waited for its batch
         with loop.guard.held():  # a Ctrl-C waits for the step's end: no half step is saved
             loss = training_step(loop, batch)
+            history.optimizer_steps += accelerator.sync_gradients  # not inside an accumulation
             loop.batch, loop.steps = loop.batch + 1, loop.steps + 1
             size = batch["input_ids"].shape[0] * accelerator.num_processes
-            stats.samples += size
-            stats.loss = 0.9 * stats.loss + 0.1 * loss if stats.loss else loss
+            stats.step(size, loss)
             for callback in callbacks:
                 callback.on_step(size)
             if loop.batch % config.log_every == 0:
@@ -260,8 +266,9 @@ def fit(model, tokenizer, train_dataset, collator, evaluate: Callable[[object], 
                 f"{max(1, config.batch_size // 2)} --grad-accum {config.grad_accum * 2} (same "
                 "effective batch), or a shorter --max-length") from None
     history.summary = summarize(loop, totals)
-    if evaluate is not None:
+    if evaluate is not None and loop.accelerator.is_main_process:
         checkpoint.write_json(Path(config.output_dir) / checkpoint.HISTORY, history.to_dict())
+    loop.accelerator.wait_for_everyone()  # best/ is whole before any process loads it
     return history
 
 
@@ -328,8 +335,9 @@ def prepare(model, train_dataset, collator, config: TrainConfig) -> Loop:
     accelerator = fresh_accelerator(precision, config.grad_accum, cpu=device == "cpu")
     set_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    if config.group_by_length:
-        sampler = LengthGroupedSampler(config.batch_size * accelerator.num_processes,
+    if config.group_by_length:  # grouped by global batch: any split of it sees the same order
+        global_batch = config.batch_size * accelerator.num_processes * config.grad_accum
+        sampler = LengthGroupedSampler(global_batch,
                                        lengths=[len(x) for x in train_dataset["input_ids"]],
                                        generator=generator)
     else:
@@ -385,13 +393,10 @@ def start_run(config: TrainConfig, splits) -> tuple:
 
     seed_everything(config.seed)
     choice = resolve_model(config.model)
-    splits = {name: _limit(ds, config.train_limit if name == "train" else config.eval_limit)
+    limits = {name: config.train_limit if name == "train" else config.eval_limit for name in splits}
+    splits = {name: ds.select(range(min(limits[name] or len(ds), len(ds))))
               for name, ds in splits.items()}
     return choice, splits, AutoTokenizer.from_pretrained(choice.path)
-
-
-def _limit(dataset, limit: int | None):
-    return dataset if limit is None or limit >= len(dataset) else dataset.select(range(limit))
 
 
 def plot_history(history: History):
@@ -412,5 +417,4 @@ def plot_history(history: History):
 
 if __name__ == "__main__":  # python -m helpers.train: the command line lives in helpers.cli
     from helpers.cli import main
-
     sys.exit(main())

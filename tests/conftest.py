@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +24,7 @@ def clean_env(monkeypatch):
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> str:
     """A tiny randomly initialised BERT (2 layers, 32 wide) saved as safetensors, for unit
-    tests only: it loads in milliseconds and learns nothing useful. Uses the bundled
+    tests only: it loads in milliseconds and learns nothing useful; seeded. Uses the bundled
     MiniLM's real WordPiece tokenizer."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
@@ -32,6 +34,9 @@ def tiny_bert(tmp_path_factory) -> str:
     tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    import torch
+
+    torch.manual_seed(0)  # the same weights whichever test asks first
     BertModel(config).save_pretrained(path)  # safetensors by default; heads are added per task
     tokenizer.save_pretrained(path)
     return str(path)
@@ -81,3 +86,36 @@ def keep_torch_threads():
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
+
+
+LEARNABLE_WORDS = {"MEDICATION": "aspirin ibuprofen insulin morphine codeine penicillin".split(),
+                   "SYMPTOM": "headache nausea fever cough rash fatigue".split(),
+                   "BODY_PART": "knee head chest stomach back throat".split()}
+LEARNABLE_FILLER = "i took some and then felt a bad in my the after with for today it was".split()
+
+
+@pytest.fixture(scope="session")
+def make_learnable(tmp_path_factory):
+    """``make_learnable(train=60, validation=40)``: CoNLL files (``learnable_conll``) in a new folder."""
+    return lambda **counts: learnable_conll(tmp_path_factory.mktemp("learnable"), **counts)
+
+
+def learnable_conll(folder: Path, train: int, validation: int, seed: int = 0) -> dict:
+    """CoNLL files (``{"train": path, "validation": path}``) of short sentences that mix filler
+    words with entity words: ``tiny_bert`` half learns them in two epochs at lr 1e-2 (dev F1
+    between 0 and 1), so a run that drifts from another shows in its scores."""
+    rng, paths = random.Random(seed), {}
+    for split, count in (("train", train), ("validation", validation)):
+        sentences = []
+        for _ in range(count):
+            words = []
+            for _ in range(rng.randint(4, 9)):
+                if rng.random() < 0.35:
+                    kind = rng.choice(sorted(LEARNABLE_WORDS))
+                    words.append(f"{rng.choice(LEARNABLE_WORDS[kind])} B-{kind}")
+                else:
+                    words.append(f"{rng.choice(LEARNABLE_FILLER)} O")
+            sentences.append("\n".join(words) + "\n")
+        paths[split] = Path(folder) / f"{split}.conll"
+        paths[split].write_text("\n".join(sentences))
+    return paths

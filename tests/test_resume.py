@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -28,32 +27,13 @@ from helpers.tagging import iob2_labels
 from helpers.train import TrainingStopped
 
 REPO = Path(__file__).resolve().parent.parent
-WORDS = {"MEDICATION": "aspirin ibuprofen insulin morphine codeine penicillin".split(),
-         "SYMPTOM": "headache nausea fever cough rash fatigue".split(),
-         "BODY_PART": "knee head chest stomach back throat".split()}
-FILLER = "i took some and then felt a bad in my the after with for today it was".split()
 TRAIN_BATCHES, DEV_BATCHES = 8, 3  # 60 sentences in batches of 8; 40 dev sentences in 16s
 
 
 @pytest.fixture(scope="module")
-def learnable(tmp_path_factory) -> dict:
-    """CoNLL files that the tiny BERT half learns in two epochs (dev F1 between 0 and 1), so a
-    resumed run that drifts from the uninterrupted one shows in its scores."""
-    rng, folder, paths = random.Random(0), tmp_path_factory.mktemp("learnable"), {}
-    for split, count in (("train", 60), ("validation", 40)):
-        sentences = []
-        for _ in range(count):
-            words = []
-            for _ in range(rng.randint(4, 9)):
-                if rng.random() < 0.35:
-                    kind = rng.choice(sorted(WORDS))
-                    words.append(f"{rng.choice(WORDS[kind])} B-{kind}")
-                else:
-                    words.append(f"{rng.choice(FILLER)} O")
-            sentences.append("\n".join(words) + "\n")
-        paths[split] = folder / f"{split}.conll"
-        paths[split].write_text("\n".join(sentences))
-    return paths
+def learnable(make_learnable) -> dict:
+    """CoNLL files that the tiny BERT half learns in two epochs (``conftest.make_learnable``)."""
+    return make_learnable(train=60, validation=40)
 
 
 def splits(paths):
