@@ -1,6 +1,7 @@
 """benchmarks/: ner_throughput.py (three recipes timed in one process, a JSON line last; with
---epochs, dev F1 for the Trainer and the course loop) and classify_reference.py (the Trainer
-reference against the course loop's defaults), on a tiny model and small data."""
+--epochs, dev F1 for the Trainer and the course loop), classify_reference.py (the Trainer
+reference against the course loop's defaults) and gpu_check.py (its mechanics, on the CPU), on
+a tiny model and small data."""
 
 from __future__ import annotations
 
@@ -73,3 +74,36 @@ def test_trainer_predictions_are_scored_in_the_order_they_come_back():
     logits = np.stack([1 - labels, labels], axis=1).astype(float) * 4  # right on every row
     output = PredictionOutput(predictions=logits, label_ids=labels, metrics={})
     assert _script("classify_reference").score_prediction(output)["accuracy"] == 1.0
+
+
+def test_the_gpu_check_refuses_a_machine_without_a_gpu_unless_asked(capsys):
+    assert _script("gpu_check").main([]) == 2
+    assert "No CUDA GPU here" in capsys.readouterr().err
+
+
+def test_the_gpu_check_runs_its_five_steps_on_the_cpu(tiny_bert, tiny_ner, tmp_path, capsys):
+    folder = tmp_path / "conll"
+    folder.mkdir()
+    shutil.copy(tiny_ner["train"], folder / "train.conll")
+    shutil.copy(tiny_ner["validation"], folder / "dev.conll")
+    code = _script("gpu_check").main([
+        "--allow-cpu", "--shape", "tiny", "--model", tiny_bert, "--data", str(folder),
+        "--out", str(tmp_path / "out"), "--steps", "3", "--warmup-steps", "1", "--epochs", "1",
+        "--matmul-size", "128", "--peak-tflops", "2.0", "--processes", "2"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    steps = [json.loads(line) for line in (tmp_path / "out" / "gpu_check.jsonl").open()]
+    assert [s["step"] for s in steps] == ["environment", "matmul", "speed", "quality",
+                                          "several_processes"]
+    speed = steps[2]
+    assert speed["samples_per_second"] > 0 and speed["tokens_per_second"] > speed["samples_per_second"]
+    assert speed["mfu_vs_datasheet"] == pytest.approx(speed["model_tflops"] / 2.0, abs=1e-4)
+    assert steps[4]["processes"] == 2 and steps[4]["global_batch_size"] == steps[3]["global_batch_size"]
+    assert steps[4]["command"].startswith("torchrun --nproc-per-node 2 -m helpers.train ner")
+    assert summary["gpu"] == "cpu" and 0.0 <= summary["dev_f1"] <= 1.0 and "speedup" in summary
+
+
+def test_the_gpu_check_doctests_hold():  # benchmarks/ is no package: make test runs them here
+    import doctest
+
+    assert doctest.testmod(_script("gpu_check")).failed == 0
