@@ -107,15 +107,33 @@ def process_device() -> str:
 
 def launch_commands(arguments: str, processes: int, gpus: int) -> dict[str, str]:
     """The commands that run ``python -m helpers.train <arguments>`` in ``processes``
-    processes on one machine: ``torchrun`` and ``accelerate launch`` (on GPUs when ``gpus``,
-    else on the CPU over gloo). ``--batch-size`` is per process: the global batch is
-    batch size × processes × gradient accumulation.
+    processes on one machine, with ``torchrun`` and with ``accelerate launch``. For accelerate
+    the flag is ``--multi_gpu`` on GPUs and on a CPU alike (it names the launcher; without GPUs
+    the processes talk over gloo): ``--cpu --num_processes 2`` starts a single process unless
+    MPI is set up. ``--batch-size`` is per process: the global batch is batch size × processes
+    × gradient accumulation.
 
     >>> launch_commands("ner --epochs 1", 2, 0)["torchrun"]
     'torchrun --nproc-per-node 2 -m helpers.train ner --epochs 1'
-    >>> launch_commands("ner --epochs 1", 2, 0)["accelerate"]
-    'accelerate launch --num_processes 2 --cpu -m helpers.train ner --epochs 1'
+    >>> launch_commands("ner --epochs 1", 4, 4)["accelerate"]
+    'accelerate launch --multi_gpu --num_processes 4 -m helpers.train ner --epochs 1'
     """
-    device = f"--multi_gpu --num_processes {processes}" if gpus else f"--num_processes {processes} --cpu"
     return {"torchrun": f"torchrun --nproc-per-node {processes} -m helpers.train {arguments}",
-            "accelerate": f"accelerate launch {device} -m helpers.train {arguments}"}
+            "accelerate": f"accelerate launch --multi_gpu --num_processes {processes} "
+                          f"-m helpers.train {arguments}"}
+
+
+def commands_for(arguments: str, gpus: int) -> dict[str, str]:
+    """``launch_commands`` for a machine with ``gpus`` GPUs: one process per GPU when there are
+    two or more; else two processes on the CPU, to watch data parallelism work (slower than one
+    process there: lessons/04_finetune_ner.md), with a single GPU left aside (``COURSE_DEVICE``).
+
+    >>> commands_for("ner", 8)["torchrun"]
+    'torchrun --nproc-per-node 8 -m helpers.train ner'
+    >>> commands_for("ner", 1)["accelerate"]
+    'COURSE_DEVICE=cpu accelerate launch --multi_gpu --num_processes 2 -m helpers.train ner'
+    """
+    if gpus >= 2:
+        return launch_commands(arguments, gpus, gpus)
+    prefix = "COURSE_DEVICE=cpu " if gpus == 1 else ""
+    return {name: prefix + command for name, command in launch_commands(arguments, 2, 0).items()}
