@@ -3,6 +3,8 @@
 #   make test     unit tests + every notebook under nbval (smoke profile, offline); CI runs this
 #   make lint     ruff on helpers, tests, benchmarks and the notebooks (make test runs it first)
 #   make lab      open JupyterLab on the notebooks
+#   make canary   the tests on the newest releases of transformers, datasets, accelerate, peft,
+#                 seqeval (and torch) in a separate venv: version drift, seen before learners see it
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +16,7 @@ TORCH_PIP_ARGS ?=
 # Nothing in the tests may reach the Hugging Face hub: the offline paths are what CI checks.
 TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 COURSE_PROFILE=smoke
 
-.PHONY: course test unit notebooks lint lab install strip lock clean
+.PHONY: course test unit notebooks lint lab install strip lock clean canary
 
 install: $(STAMP)
 
@@ -59,6 +61,11 @@ lock:
 	{ sed -n '/^#/p' constraints.txt; build/lock-venv/bin/pip freeze --exclude-editable \
 		| grep -viE '^(pip|setuptools|wheel)==' | sed -E 's/^(torch==[^+]*)\+.*/\1/'; } \
 		> constraints.txt.new && mv constraints.txt.new constraints.txt
+
+# The drift canary (.ci/canary): build/canary-venv with the newest releases, the unit tests and
+# the smoke notebooks there; build/canary/report.md has the versions and the result.
+canary:
+	PYTHON=$(PYTHON) bash .ci/canary
 
 clean:
 	rm -rf build .pytest_cache

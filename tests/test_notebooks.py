@@ -1,5 +1,7 @@
 """Every notebook: the shared setup cell, a kernelspec nbval accepts, no stored outputs,
-a Colab badge, a lesson. The notebooks themselves are executed by nbval (`make test`)."""
+a Colab badge, a lesson. notebooks/TEMPLATE.ipynb (CONTRIBUTING.md) passes the same structural
+checks, so a notebook copied from it starts right. The notebooks themselves, the template too,
+are executed by nbval (`make test`)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import pytest
 from helpers.course import NOTEBOOKS, SETUP_CELL, colab_badge
 from helpers.env import REPO_ROOT
 
-PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+TEMPLATE = NOTEBOOKS / "TEMPLATE.ipynb"
+WITH_TEMPLATE = [*PATHS, TEMPLATE]
 
 
 def _load(path):
@@ -20,6 +24,14 @@ def _load(path):
 
 def test_there_are_notebooks():
     assert PATHS, "no notebooks found"
+    assert sorted(NOTEBOOKS.glob("*.ipynb")) == sorted(WITH_TEMPLATE)  # no stray notebook
+
+
+def test_the_template_has_a_badge_and_a_lesson_link_to_fill_in():
+    first = "".join(_load(TEMPLATE)["cells"][0]["source"])
+    assert first.startswith("# NN · ") and colab_badge("NN_name.ipynb") in first
+    assert "../lessons/NN_name.md" in first and "env.setup()" in "".join(
+        "".join(c["source"]) for c in _load(TEMPLATE)["cells"])
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
@@ -27,20 +39,20 @@ def test_name_is_numbered(path):
     assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WITH_TEMPLATE, ids=lambda p: p.name)
 def test_first_code_cell_is_the_setup_cell(path):
     code = [c for c in _load(path)["cells"] if c["cell_type"] == "code"]
     assert "".join(code[0]["source"]) == SETUP_CELL
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WITH_TEMPLATE, ids=lambda p: p.name)
 def test_kernelspec_is_plain_python3(path):
     meta = _load(path)["metadata"]
     assert meta["kernelspec"]["name"] == "python3"
     assert meta["kernelspec"]["language"] == "python"
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WITH_TEMPLATE, ids=lambda p: p.name)
 def test_no_stored_outputs(path):
     """Outputs are never committed: run `make strip` before committing."""
     for cell in _load(path)["cells"]:
@@ -58,7 +70,7 @@ def test_title_badge_and_lesson_link(path):
     assert lesson in first and (REPO_ROOT / "lessons" / f"{path.stem}.md").is_file()
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WITH_TEMPLATE, ids=lambda p: p.name)
 def test_every_exercise_in_the_notebook_is_registered(path):
     from helpers.exercises.core import REGISTRY
 
@@ -67,7 +79,7 @@ def test_every_exercise_in_the_notebook_is_registered(path):
         assert key in REGISTRY, f"{path.name} uses unregistered exercise {key}"
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WITH_TEMPLATE, ids=lambda p: p.name)
 def test_notebook_reports_a_key_result(path):
     text = "".join("".join(c["source"]) for c in _load(path)["cells"])
     assert "course.report(" in text
