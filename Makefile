@@ -30,9 +30,10 @@ $(STAMP): pyproject.toml constraints.txt
 course: $(STAMP)
 	$(PY) -m helpers.course run
 
+# --durations: the 15 slowest tests and notebook cells, so CI's log shows where its time goes
 test: $(STAMP) lint
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests notebooks helpers --doctest-modules \
-		--nbval-lax --nbval-current-env --nbval-cell-timeout=900
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 --durations=15
 
 unit: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests helpers --doctest-modules

@@ -34,7 +34,6 @@ path = bundled_model_path()
 AutoModel.from_pretrained(path).half().save_pretrained(".gpu/minilm")
 AutoTokenizer.from_pretrained(path).save_pretrained(".gpu/minilm")
 PYTHON
-  grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
   du -sh .gpu
   echo 'Now, where the GPU is: bash benchmarks/gpu_check.sh --out "$OUT"  (carry .gpu)'
   exit 0
