@@ -195,9 +195,8 @@ def quality(files: dict, model: str, epochs: int, batch_size: int, processes: in
 
 
 def data_files(folder: Path) -> dict:
-    """``{"train": path, "validation": path}`` of a CoNLL folder (``formats.SPLIT_FILES``)."""
-    found = {split: folder / name for split, names in formats.SPLIT_FILES.items()
-             for name in names if (folder / name).is_file()}
+    """``{"train": path, "validation": path}`` of a CoNLL folder (``formats.split_files``)."""
+    found = formats.split_files(folder)
     if not {"train", "validation"} <= found.keys():
         raise SystemExit(f"{folder}: needs a train and a dev/valid CoNLL file")
     return found

@@ -40,11 +40,6 @@ def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def local_world_size() -> int:
-    """How many of them run on this machine (they share its CPU cores)."""
-    return int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-
-
 def is_main_process() -> bool:
     """True for the process that prints and writes (rank 0); True without a launcher."""
     return int(os.environ.get("RANK", "0")) == 0
@@ -89,8 +84,7 @@ def any_process(flag: bool) -> bool:
         return flag
     import torch
 
-    backend = dist.get_backend()
-    device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if backend == "nccl" else "cpu"
+    device = process_device() if dist.get_backend() == "nccl" else "cpu"  # nccl: GPU tensors
     value = torch.tensor([int(flag)], device=device)
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())

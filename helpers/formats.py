@@ -192,6 +192,14 @@ def read_conll(path: str | Path, labels: list[str] | None = None) -> Dataset:
     }, features=ner_features(labels))
 
 
+def split_files(directory: str | Path) -> dict[str, Path]:
+    """``{split: path}`` of the ``SPLIT_FILES`` present in ``directory`` (where a split has
+    several, the last of its names)."""
+    directory = Path(directory)
+    return {split: directory / name for split, names in SPLIT_FILES.items()
+            for name in names if (directory / name).is_file()}
+
+
 def read_conll_dir(directory: str | Path, labels: list[str] | None = None) -> DatasetDict:
     """Read ``train``/``dev``/``test`` files of a folder (``.conll`` or CoNLL-2003's ``.txt``,
     see ``SPLIT_FILES``) into a ``DatasetDict`` with splits ``train``, ``validation``, ``test``
@@ -200,8 +208,7 @@ def read_conll_dir(directory: str | Path, labels: list[str] | None = None) -> Da
     from datasets import DatasetDict
 
     directory = Path(directory)
-    found = {split: directory / name for split, names in SPLIT_FILES.items()
-             for name in names if (directory / name).is_file()}
+    found = split_files(directory)
     if "train" not in found:
         raise FileNotFoundError(f"{directory}: no train.conll or train.txt")
     train = read_conll(found.pop("train"), labels)
