@@ -1,6 +1,6 @@
-"""The course's data sets: its own corpora in ``data/`` (always available offline), the hub
-data sets a notebook uses when online (CoNLL-2003, SST-2) with a one-line fallback to the
-course's corpora, and the datasheet's statistics table.
+"""The course's data sets: its own corpora in ``data/``, the data of notebooks 01-08 on every
+machine, online and offline; the public benchmarks (CoNLL-2003, SST-2) of the appendix notebook
+A1; and the datasheet's statistics table.
 
     >>> corpus = load_health_ner()
     >>> sorted(corpus), label_names(corpus["train"])[:3]
@@ -27,7 +27,6 @@ from helpers.formats import (
     read_text_classification,
 )
 from helpers.hub import check_hub
-from helpers.splits import split_by_sentence
 from helpers.tagging import ENTITY_TYPES, entity_spans, iob2_labels, label_names, tag_strings
 
 if TYPE_CHECKING:
@@ -40,6 +39,9 @@ CONLL2003_HUB_ID = "eriktks/conll2003"
 CONLL2003_REVISION = "refs/convert/parquet"
 SST2_HUB_ID = "stanfordnlp/sst2"
 FEEDBACK_LABELS = ["no_action", "follow_up"]
+# What the notebooks report as their data source: the course's own corpora, in every profile.
+HEALTH_NER_SOURCE = "data/health_ner (the course's corpus)"
+APP_FEEDBACK_SOURCE = "data/app_feedback (the course's corpus)"
 
 
 # --------------------------------------------------------------------------- NER
@@ -69,35 +71,11 @@ def load_incoming():
     return read_conll(DATA / "health_ner" / "incoming.conll", iob2_labels())
 
 
-def load_conll2003(online: bool | None = None) -> tuple[DatasetDict, str]:
-    """CoNLL-2003 from the hub (parquet, no script), with the course's features.
-
-    Offline, or if the download fails, explains in one line and returns the course's own
-    corpus instead. Returns ``(dataset, description of what was loaded)``.
-    """
-    if online is None:
-        online, _ = check_hub()
-    if not online:
-        print("Offline: CoNLL-2003 comes from the Hugging Face hub, so the course's own "
-              "health-log corpus (data/health_ner) is used instead.")
-        return load_health_ner(), "health_ner (offline fallback)"
-    try:
-        from datasets import load_dataset
-
-        hub = load_dataset(CONLL2003_HUB_ID, revision=CONLL2003_REVISION)
-    except Exception as err:  # the hub answered, but not with the data set
-        print(f"CoNLL-2003 could not be loaded from the hub ({type(err).__name__}: "
-              f"{str(err)[:120]}); using the course's health-log corpus instead.")
-        return load_health_ner(), "health_ner (fallback)"
-    return _from_hub(hub), f"{CONLL2003_HUB_ID}@{CONLL2003_REVISION}"
-
-
-def course_ner_data(cfg) -> tuple[DatasetDict, str]:
-    """The NER data a notebook uses here: CoNLL-2003 when online (except in the ``smoke``
-    profile), else the course's health-log corpus. ``cfg`` is ``env.setup()``'s result."""
-    if cfg.online and cfg.profile.name != "smoke":
-        return load_conll2003(online=True)
-    return load_health_ner(), "health_ner (the course's corpus)"
+def course_ner_data() -> tuple[DatasetDict, str]:
+    """The story's NER data, the same on every machine, online or offline, in every profile: the
+    course's health-log corpus, and the name notebooks report as their data source. (The public
+    benchmark CoNLL-2003 has its own place: the appendix notebook A1.)"""
+    return load_health_ner(), HEALTH_NER_SOURCE
 
 
 def _from_hub(hub: DatasetDict) -> DatasetDict:
@@ -143,28 +121,8 @@ def load_app_feedback() -> DatasetDict:
                                             ("test", "test"))})
 
 
-def course_classification_data(cfg, dev_size: int = 872, seed: int = 13) -> tuple[DatasetDict, str]:
-    """The classification data a notebook uses here: SST-2 from the hub when online (except in
-    ``smoke``; its official validation split becomes our test set, and ``dev_size`` whole
-    sentences held out of train with all their phrases, ``split_by_sentence``, our dev set),
-    else the course's app-feedback corpus."""
-    if cfg.online and cfg.profile.name != "smoke":
-        try:
-            from datasets import DatasetDict, load_dataset
-
-            hub = load_dataset(SST2_HUB_ID)
-            train = hub["train"].rename_column("sentence", "text").remove_columns("idx")
-            parts = split_by_sentence(train, dev_size=dev_size, seed=seed)
-            test = hub["validation"].rename_column("sentence", "text").remove_columns("idx")
-            print(f"SST-2: dev is {dev_size} whole sentences of train, with their phrases taken "
-                  f"out of train ({len(train) - len(parts['train']) - dev_size} rows); test is "
-                  "the official validation split.")
-            return DatasetDict(train=parts["train"], validation=parts["validation"], test=test), \
-                f"{SST2_HUB_ID} (dev: {dev_size} held-out sentences of train)"
-        except Exception as err:  # the hub answered, but not with the data set
-            print(f"SST-2 could not be loaded ({type(err).__name__}); using the course's "
-                  "app-feedback corpus instead.")
-    elif cfg.profile.name != "smoke":
-        print("Offline: SST-2 comes from the Hugging Face hub, so the course's app-feedback "
-              "corpus (data/app_feedback) is used instead.")
-    return load_app_feedback(), "app_feedback (the course's corpus)"
+def course_classification_data() -> tuple[DatasetDict, str]:
+    """The story's classification data, the same on every machine, online or offline, in every
+    profile: the course's app-feedback corpus, and the name notebooks report as their data
+    source. (SST-2 is benchmarked in the appendix notebook A1.)"""
+    return load_app_feedback(), APP_FEEDBACK_SOURCE

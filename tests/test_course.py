@@ -56,18 +56,17 @@ def test_notebook_paths_are_ordered_course_notebooks():
     assert names == sorted(names) and "00_setup.ipynb" in names
 
 
-@pytest.mark.parametrize("profile,online,expected", [
-    ("smoke", True, "data/health_ner"),  # CI-sized runs use the course's own data
-    ("cpu", False, "data/health_ner"),
-    ("cpu", True, "CoNLL-2003 (hub)"),
-])
-def test_plan_picks_data_by_profile_and_hub(monkeypatch, profile, online, expected):
+@pytest.mark.parametrize("profile", ["smoke", "cpu", "full"])
+@pytest.mark.parametrize("online", [False, True])
+def test_plan_uses_the_course_corpora_on_every_machine(monkeypatch, profile, online):
+    """One story: the hub and the profile change the model, never the data."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cfg = env.CourseEnv(profile=env.get_profile(profile), device="cpu", precision="fp32",
                         precision_reason="", threads=2, seed=0, online=online,
                         online_reason="", model=hub.resolve_model("minilm"))
     rows = {r["notebook"]: r for r in course.plan(cfg, samples_per_second=100.0)}
-    assert rows["04_finetune_ner"]["data"] == expected
+    assert rows["04_finetune_ner"]["data"] == "data/health_ner"
+    assert rows["06_text_classification"]["data"] == "data/app_feedback"
     assert rows["00_setup"]["status"] == "ready"
     assert rows["01_market_framing"]["training (est.)"] == "no training"
 
@@ -104,21 +103,21 @@ def _cfg(profile, source="bundled"):
 
 def test_check_result_asserts_the_measured_floor(monkeypatch, capsys):
     monkeypatch.setitem(course.EXPECTED, ("x_f1", "cpu"), course.Expected(0.80, 0.90, "3 seeds"))
-    assert course.check_result("x_f1", "dev F1", 0.85, _cfg("cpu"), course_data=True) == "in range"
+    assert course.check_result("x_f1", "dev F1", 0.85, _cfg("cpu")) == "in range"
     assert "expected between 0.8 and 0.9 in the 'cpu' profile (3 seeds)" in capsys.readouterr().out
-    assert course.check_result("x_f1", "dev F1", 0.95, _cfg("cpu"), True) == "above range"
+    assert course.check_result("x_f1", "dev F1", 0.95, _cfg("cpu")) == "above range"
     with pytest.raises(AssertionError, match="below 0.8, the floor measured"):
-        course.check_result("x_f1", "dev F1", 0.79, _cfg("cpu"), course_data=True)
+        course.check_result("x_f1", "dev F1", 0.79, _cfg("cpu"))
 
 
 def test_check_result_without_a_measured_range_only_checks_learning(monkeypatch):
     monkeypatch.setitem(course.EXPECTED, ("x_f1", "cpu"), course.Expected(0.80, 0.90, "3 seeds"))
-    # another model, other data or another profile: the range does not apply
-    assert course.check_result("x_f1", "F1", 0.6, _cfg("cpu", "hub"), True) == "no measured range"
-    assert course.check_result("x_f1", "F1", 0.6, _cfg("cpu"), False) == "no measured range"
-    assert course.check_result("x_f1", "F1", 0.6, _cfg("full"), True) == "no measured range"
+    # another model (hub or local folder) or another profile: the range does not apply
+    assert course.check_result("x_f1", "F1", 0.6, _cfg("cpu", "hub")) == "no measured range"
+    assert course.check_result("x_f1", "F1", 0.6, _cfg("cpu", "local")) == "no measured range"
+    assert course.check_result("x_f1", "F1", 0.6, _cfg("full")) == "no measured range"
     with pytest.raises(AssertionError, match="no better than guessing"):
-        course.check_result("x_acc", "accuracy", 0.5, _cfg("full"), True, learned_above=0.5)
+        course.check_result("x_acc", "accuracy", 0.5, _cfg("full"), learned_above=0.5)
 
 
 def test_every_measured_range_is_a_range():

@@ -25,6 +25,7 @@ def test_smoke_is_smaller_than_cpu_which_is_smaller_than_full(clean_env):
     smoke, cpu, full = (env.get_profile(n) for n in ("smoke", "cpu", "full"))
     assert smoke.train_limit < cpu.train_limit and full.train_limit is None
     assert smoke.model == hub.BUNDLED_MODEL  # CI never depends on the hub
+    assert cpu.model == hub.BUNDLED_MODEL  # a laptop: chosen by the machine, online or not
     assert full.model == hub.DEFAULT_MODEL == "bert-base-cased"
 
 
@@ -44,7 +45,7 @@ def test_setup_offline_summary(clean_env, capsys):
 
 def test_setup_offline_explains_the_substitute_in_one_line(clean_env, capsys):
     clean_env.setenv("HF_HUB_OFFLINE", "1")
-    env.setup(profile="cpu")
+    env.setup(profile="full")
     lines = capsys.readouterr().out.splitlines()
     assert any("bert-base-cased cannot be downloaded" in line for line in lines)
     assert any(line.startswith("What that changes:") and "uncased" in line for line in lines)

@@ -215,24 +215,29 @@ def test_cli_reports_a_bad_file_in_one_line(tmp_path, tiny_bert, capsys):
 
 def test_a_second_run_with_another_precision_in_the_same_process(tiny_bert, tiny_ner, tmp_path,
                                                                   monkeypatch):
-    """HF Trainer (or any earlier run) leaves Accelerate's global state set; ours must still start."""
+    """HF Trainer (or any earlier run) leaves Accelerate's global state set; ours must still start.
+    Runs on both kinds of CPU: ours is this CPU's precision (bf16 with native bf16, else fp32),
+    the state left behind is the other one."""
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
 
+    from helpers.device import pick_precision
+
+    ours = pick_precision("cpu")[0]
+    left_behind = "no" if ours == "bf16" else "bf16"
     AcceleratorState._reset_state()
-    Accelerator(mixed_precision="no", cpu=True)  # what HF Trainer leaves behind
-    result = ner.train_ner(config(tiny_bert, tmp_path, epochs=1, precision="bf16"),
-                             splits(tiny_ner))
-    assert result.history.summary.precision == "bf16"
+    Accelerator(mixed_precision=left_behind, cpu=True)  # what HF Trainer leaves behind
+    result = ner.train_ner(config(tiny_bert, tmp_path, epochs=1, precision=ours), splits(tiny_ner))
+    assert result.history.summary.precision == ours
 
 
 def test_config_names_the_model_that_really_loads(monkeypatch):
-    """Offline, the profile asks for bert-base-cased but the bundled MiniLM trains: the run
+    """Offline, the full profile asks for bert-base-cased but the bundled MiniLM trains: the run
     config (printed in notebook 04, saved with the checkpoint) must say MiniLM."""
     from helpers import env, hub
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    cfg = env.CourseEnv(profile=env.get_profile("cpu"), device="cpu", precision="fp32",
+    cfg = env.CourseEnv(profile=env.get_profile("full"), device="cpu", precision="fp32",
                         precision_reason="", threads=2, seed=0, online=False, online_reason="",
                         model=hub.resolve_model("bert-base-cased"))
     assert cfg.profile.model == "bert-base-cased" and cfg.model.source == "bundled"
