@@ -9,15 +9,17 @@ In order, each step a JSON line in ``<out>/gpu_check.jsonl`` (the summary is the
 1. **environment**: torch, CUDA, the GPUs (name, memory, bf16), the course's package versions;
 2. **matmul**: the bf16 matrix-product rate this GPU really reaches (8192³, mean of ten after
    three warm-ups), the ceiling a training step can approach;
-3. **speed**: a ``bert-base-cased``-shaped BERT (12 layers, 768 wide, 12 heads; random weights,
+3. **speed**, once per precision (``precisions``: bf16 and fp16 where the GPU has bf16, fp16
+   alone where it has not, as on Colab's T4; fp16 trains with accelerate's gradient scaler):
+   a ``bert-base-cased``-shaped BERT (12 layers, 768 wide, 12 heads; random weights,
    since speed does not depend on them; the bundled tokenizer's 30,522 words in place of its
    28,996, which changes only the embedding table, a lookup and no matrix product) trained by
    the course's loop for ``--steps`` timed steps: samples/s, tokens/s, peak memory, precision,
    and the model FLOPs utilisation (MFU): the model's training FLOPs (``training_flops``) per
    second against the datasheet's dense bf16 peak (``PEAK_TFLOPS``, or ``--peak-tflops``) and
    against the matmul rate of 2;
-4. **quality**: ``python -m helpers.train ner`` (the learner's command) with the bundled MiniLM
-   for ``--epochs``: dev F1, seconds;
+4. **quality**, once per precision: ``python -m helpers.train ner --precision P`` (the
+   learner's command) with the bundled MiniLM for ``--epochs``: dev F1, seconds;
 5. **several GPUs** (two or more present, or ``--processes``): the same command under
    ``torchrun``, one process per GPU, at the same global batch: dev F1 and seconds against 4.
 
@@ -65,6 +67,20 @@ def training_flops(parameters: int, layers: int, width: int, tokens: int, length
     468.0
     """
     return float(tokens * (6 * parameters + 12 * layers * width * length))
+
+
+def precisions(env: dict) -> list[str | None]:
+    """The precisions to check: on a CUDA GPU bf16 (where it has it) and fp16, the Colab T4's
+    path with a gradient scaler; elsewhere the device's default (``None``).
+
+    >>> precisions({"device": "cuda", "bf16": True}), precisions({"device": "cuda", "bf16": False})
+    (['bf16', 'fp16'], ['fp16'])
+    >>> precisions({"device": "cpu", "bf16": False})
+    [None]
+    """
+    if env["device"] != "cuda":
+        return [None]
+    return ["bf16", "fp16"] if env["bf16"] else ["fp16"]
 
 
 def peak_tflops(name: str) -> float | None:
@@ -133,8 +149,9 @@ class CountingCollator:
 
 
 def speed(splits, tokenizer_path: str, shape: str, batch_size: int, steps: int, warmup: int,
-          peak: float | None, reached: float) -> dict:
-    """The course loop on a randomly initialised BERT of ``shape``: samples/s, tokens/s, MFU."""
+          peak: float | None, reached: float, precision: str | None = None) -> dict:
+    """The course loop on a randomly initialised BERT of ``shape`` in ``precision`` (``None``:
+    the device's default): samples/s, tokens/s, MFU."""
     from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
 
     from helpers.align import tokenize_and_align
@@ -149,7 +166,7 @@ def speed(splits, tokenizer_path: str, shape: str, batch_size: int, steps: int, 
     with tempfile.TemporaryDirectory() as out:
         run = NerConfig(model=tokenizer_path, output_dir=out,
                         batch_size=batch_size, epochs=100, max_steps=steps + warmup,
-                        log_every=10**9)
+                        log_every=10**9, precision=precision)
         history = fit(model, tokenizer, tokenized, collator, None, run, resume=False,
                       callbacks=[clock])
     timed = slice(warmup + 1, len(clock.ends))
@@ -171,12 +188,13 @@ def speed(splits, tokenizer_path: str, shape: str, batch_size: int, steps: int, 
 
 
 def quality(files: dict, model: str, epochs: int, batch_size: int, processes: int,
-            out: Path) -> dict:
+            out: Path, precision: str | None = None) -> dict:
     """The learner's command (in ``processes`` processes under torchrun when more than one),
-    at the global batch ``batch_size``."""
+    at the global batch ``batch_size``, in ``precision`` (``None``: the device's default)."""
     per_process = max(1, batch_size // processes)
     arguments = (f"ner --model {model} --train {files['train']} --validation "
-                 f"{files['validation']} --epochs {epochs} --batch-size {per_process} --output {out}")
+                 f"{files['validation']} --epochs {epochs} --batch-size {per_process} --output {out}"
+                 + (f" --precision {precision}" if precision else ""))
     command = ([sys.executable, "-m", "helpers.train"] if processes == 1 else
                [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
                 str(processes), "-m", "helpers.train"]) + arguments.split()
@@ -241,19 +259,25 @@ def main(argv=None) -> int:
     reached = record(matmul_rate(args.matmul_size))["tflops"]
     splits = formats.read_conll_dir(args.data)
     model = hub.resolve_model(args.model).path
-    fast = record(speed(splits, model, args.shape, args.batch_size, args.steps, args.warmup_steps,
-                        peak, reached))
-    one = record(quality(files, model, args.epochs, args.batch_size, 1, args.out / "one"))
     summary = {"gpu": env["gpus"][0]["name"] if env["gpus"] else "cpu", "peak_tflops": peak,
-               "matmul_tflops": reached, **{f"speed_{k}": v for k, v in fast.items()
-                                            if k != "step"},
-               "dev_f1": one["dev_f1"], "train_seconds": one["train_seconds"]}
+               "matmul_tflops": reached}
+    ones = {}  # the quality run of each precision, for step 5
+    for precision in precisions(env):
+        fast = record(speed(splits, model, args.shape, args.batch_size, args.steps,
+                            args.warmup_steps, peak, reached, precision))
+        one = ones[precision] = record(quality(files, model, args.epochs, args.batch_size, 1,
+                                               args.out / f"one-{precision or 'default'}", precision))
+        tag = fast["precision"]
+        summary.update({f"{tag}_speed_{k}": v for k, v in fast.items() if k not in ("step", "precision")})
+        summary.update({f"{tag}_dev_f1": one["dev_f1"], f"{tag}_train_seconds": one["train_seconds"]})
     processes = args.processes or (len(env["gpus"]) if len(env["gpus"]) >= 2 else 0)
-    if processes >= 2:
+    if processes >= 2:  # in the first precision (the device's default), against its one-process run
+        first = precisions(env)[0]
+        one = ones[first]
         many = record(quality(files, model, args.epochs, args.batch_size, processes,
-                              args.out / "many"))
-        summary.update(processes=processes, several_dev_f1=many["dev_f1"],
-                       several_train_seconds=many["train_seconds"],
+                              args.out / "many", first))
+        summary.update(processes=processes, several_precision=many["precision"],
+                       several_dev_f1=many["dev_f1"], several_train_seconds=many["train_seconds"],
                        speedup=round(one["train_seconds"] / many["train_seconds"], 2))
     log.close()
     print(json.dumps(summary))

@@ -100,7 +100,18 @@ def test_the_gpu_check_runs_its_five_steps_on_the_cpu(tiny_bert, tiny_ner, tmp_p
     assert speed["mfu_vs_datasheet"] == pytest.approx(speed["model_tflops"] / 2.0, abs=1e-4)
     assert steps[4]["processes"] == 2 and steps[4]["global_batch_size"] == steps[3]["global_batch_size"]
     assert steps[4]["command"].startswith("torchrun --nproc-per-node 2 -m helpers.train ner")
-    assert summary["gpu"] == "cpu" and 0.0 <= summary["dev_f1"] <= 1.0 and "speedup" in summary
+    precision = speed["precision"]  # the CPU's default: one pass (a GPU adds fp16, `precisions`)
+    assert summary["gpu"] == "cpu" and 0.0 <= summary[f"{precision}_dev_f1"] <= 1.0
+    assert "speedup" in summary and summary["several_precision"] == precision
+
+
+def test_the_gpu_check_passes_the_precision_to_the_learners_command(tiny_bert, tiny_ner, tmp_path):
+    """The fp16 pass on a GPU is the learner's command with --precision fp16; here the same
+    mechanics with fp32, the precision every CPU has."""
+    check = _script("gpu_check")
+    row = check.quality({"train": tiny_ner["train"], "validation": tiny_ner["validation"]},
+                        tiny_bert, 1, 8, 1, tmp_path / "run", precision="fp32")
+    assert row["command"].endswith("--precision fp32") and row["precision"] == "fp32"
 
 
 def test_the_gpu_check_doctests_hold():  # benchmarks/ is no package: make test runs them here
