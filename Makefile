@@ -3,6 +3,7 @@
 #   make test     unit tests + every notebook under nbval (smoke profile, offline); CI runs this
 #   make lint     ruff on helpers, tests, benchmarks and the notebooks (make test runs it first)
 #   make lab      open JupyterLab on the notebooks
+#   make rehearse the `full` profile (the GPU path) executed on the CPU with a small model
 #   make canary   the tests on the newest releases of transformers, datasets, accelerate, peft,
 #                 seqeval (and torch) in a separate venv: version drift, seen before learners see it
 
@@ -16,7 +17,7 @@ TORCH_PIP_ARGS ?=
 # Nothing in the tests may reach the Hugging Face hub: the offline paths are what CI checks.
 TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 COURSE_PROFILE=smoke
 
-.PHONY: course test unit notebooks lint lab install strip lock clean canary
+.PHONY: course test unit notebooks lint lab install strip lock clean canary rehearse
 
 install: $(STAMP)
 
@@ -29,6 +30,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 course: $(STAMP)
 	$(PY) -m helpers.course run
+
+# The `full` profile is what a GPU learner runs (Colab, a lab's GPU box): every example,
+# max_length 256, the largest plans of notebooks 06 and 08, bert-base-cased when the hub answers.
+# CI has no GPU, so it rehearses that path here, offline, with MiniLM's embeddings and first
+# layer (benchmarks/small_model.py): every branch a GPU learner reaches runs, quickly; its scores
+# are only checked to beat guessing. Executed copies go to build/notebooks-full/.
+REHEARSAL_MODEL := $(CURDIR)/build/rehearsal/minilm-l1
+rehearse: $(STAMP)
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/small_model.py --layers 1 --out $(REHEARSAL_MODEL)
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 COURSE_MODEL=$(REHEARSAL_MODEL) \
+		$(PY) -m helpers.course run --profile full --out build/notebooks-full
 
 # --durations: the 15 slowest tests and notebook cells, so CI's log shows where its time goes
 test: $(STAMP) lint

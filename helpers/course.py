@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.env import REPO_ROOT
+from helpers.env import COURSE_TIMES, PATHS, REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 BUILD = REPO_ROOT / "build"
@@ -142,10 +142,15 @@ def key_results(notebook) -> dict:
 
 
 def notebook_paths(names: list[str] | None = None) -> list[Path]:
-    """The course notebooks in order (``NN_*.ipynb``), or those named."""
+    """The course notebooks in order, or those named: the story (``NN_*.ipynb``), then the
+    appendices (``A1_*.ipynb``...).
+
+    >>> [p.name for p in notebook_paths()][-1]
+    'A1_benchmarks.ipynb'
+    """
     if names:
         return [Path(n).resolve() for n in names]
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    return [*sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), *sorted(NOTEBOOKS.glob("A[0-9]_*.ipynb"))]
 
 
 def run_notebook(path: Path, out_dir: Path, timeout: int = 3600) -> tuple[float, dict, str]:
@@ -267,6 +272,26 @@ def plan(cfg, samples_per_second: float) -> list[dict]:
         else:
             row["training (est.)"] = "no training"
         rows.append(row)
+    return rows
+
+
+def measured_times(cfg=None) -> list[dict]:
+    """Each learner path (``env.PATHS``) with the ``make course`` time measured for it, or "not
+    measured"; the row of this machine (``cfg``, ``env.setup()``'s result) is marked. Notebook 00
+    shows it beside the plan; README and the instructor's guide give the same numbers.
+
+    >>> measured_times()[-1]["path"]
+    'full · cuda · fp16'
+    """
+    here = (cfg.profile.name, cfg.device, cfg.precision) if cfg is not None else None
+    rows = []
+    for path in PATHS:
+        measured = COURSE_TIMES.get(path)
+        rows.append({"path": " · ".join(path),
+                     "make course": _duration(measured.seconds) if measured else "not measured",
+                     "model": measured.model if measured else "-",
+                     "where": measured.where if measured else "-",
+                     "here": "← this machine" if path == here else ""})
     return rows
 
 

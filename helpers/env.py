@@ -29,7 +29,14 @@ from helpers.device import (
     seed_everything,
     set_threads,
 )
-from helpers.hub import BUNDLED_MODEL, DEFAULT_MODEL, ModelChoice, check_hub, resolve_model
+from helpers.hub import (
+    BUNDLED_MODEL,
+    BUNDLED_SHORT_NAME,
+    DEFAULT_MODEL,
+    ModelChoice,
+    check_hub,
+    resolve_model,
+)
 
 PROFILES = ("smoke", "cpu", "full")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -105,26 +112,33 @@ def get_profile(name: str | None = None, device: str | None = None) -> Profile:
 # --------------------------------------------------------------------------- what it costs here
 @dataclass(frozen=True)
 class Measured:
-    """One measured time of ``make course``: seconds and where they were measured."""
+    """One measured time of ``make course``: seconds, the model and where it was measured."""
 
     seconds: float
+    model: str
     where: str
 
 
-# `make course` (notebooks 00-08 and the appendix), measured whole, alone on the machine, with the
-# bundled MiniLM; keyed by profile, device and precision. A path nobody has measured has no entry
-# and is said to be "not measured": no GPU time exists until a GPU has measured it.
+# The learner's paths: profile, device, precision (a Colab T4 trains in fp16, newer GPUs in bf16;
+# CPUs in bf16 where they have it natively, else fp32).
+PATHS = (("smoke", "cpu", "fp32"), ("smoke", "cpu", "bf16"), ("cpu", "cpu", "fp32"),
+         ("cpu", "cpu", "bf16"), ("full", "cpu", "fp32"), ("full", "cuda", "bf16"),
+         ("full", "cuda", "fp16"))
+# `make course` (notebooks 00-08 and the appendix), measured whole, alone on the machine; keyed
+# like PATHS. A path nobody has measured has no entry and is said to be "not measured": no GPU
+# time exists until a GPU has measured it.
 COURSE_TIMES: dict[tuple[str, str, str], Measured] = {}
 
 
 def expected_time(profile: str, device: str, precision: str, model_source: str = "bundled") -> str:
-    """What the whole course is expected to take on this kind of machine, from ``COURSE_TIMES``.
+    """What the whole course is expected to take on this kind of machine, from ``COURSE_TIMES``
+    (measured with the bundled MiniLM: another model has no measured time).
 
     >>> expected_time("full", "cuda", "fp16")
     "make course in 'full' on cuda (fp16): not measured yet; notebook 00 measures this machine's speed"
     """
     measured = COURSE_TIMES.get((profile, device, precision))
-    if measured is None or model_source != "bundled":
+    if measured is None or model_source != "bundled" or measured.model != BUNDLED_SHORT_NAME:
         return (f"make course in '{profile}' on {device} ({precision}): not measured yet; notebook 00 "
                 "measures this machine's speed")
     return (f"make course in '{profile}' on {device} ({precision}): {measured.seconds / 60:.0f} min "

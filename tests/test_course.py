@@ -143,3 +143,20 @@ def test_the_notebooks_checks_have_measured_ranges_in_smoke_and_cpu():
     for name in names:
         for profile in ("smoke", "cpu"):
             assert (name, profile) in course.EXPECTED, (name, profile)
+
+
+def test_measured_times_cover_every_path_and_mark_this_machine(monkeypatch):
+    """Notebook 00's table: every learner path, measured or said not to be; no GPU row has a
+    number until a GPU measured it."""
+    monkeypatch.setitem(env.COURSE_TIMES, ("cpu", "cpu", "fp32"),
+                        env.Measured(600.0, "all-MiniLM-L6-v2 (bundled)", "a 2-core CPU"))
+    cfg = env.CourseEnv(profile=env.get_profile("cpu"), device="cpu", precision="fp32",
+                        precision_reason="", threads=2, seed=0, online=False, online_reason="",
+                        model=hub.resolve_model("minilm"))
+    rows = {row["path"]: row for row in course.measured_times(cfg)}
+    assert len(rows) == len(env.PATHS)
+    assert rows["cpu · cpu · fp32"]["make course"] == "10 min"
+    assert rows["cpu · cpu · fp32"]["here"] == "← this machine"
+    assert sum(row["here"] != "" for row in rows.values()) == 1
+    assert "10 min measured (a 2-core CPU)" in env.expected_time("cpu", "cpu", "fp32")
+    assert "not measured" in env.expected_time("cpu", "cpu", "fp32", model_source="hub")

@@ -40,6 +40,7 @@ def test_setup_offline_summary(clean_env, capsys):
     out = capsys.readouterr().out
     assert cfg.online is False and cfg.model.source == "bundled"
     assert "Profile smoke" in out and "offline" in out
+    assert f"Expected: make course in 'smoke' on cpu ({cfg.precision}):" in out  # before any training
     assert cfg.mixed_precision in {"no", "bf16", "fp16"}
 
 
