@@ -8,7 +8,10 @@ the same tokenizer. It learns the course's tasks (its words are pretrained) at a
 MiniLM's cost, so every branch a GPU learner reaches runs in CI within its time budget. Its
 scores say nothing about bert-base-cased: the notebooks check only that it learned.
 
-    python benchmarks/small_model.py --layers 1 --out build/rehearsal/minilm-l1
+    python benchmarks/small_model.py --layers 2 --out build/rehearsal/minilm-l2
+
+Two layers, not one: with one, notebook 06's classifier stayed at the majority class after 3
+epochs (dev accuracy 0.569), while two layers reached 0.746 (measured on the 2-core CPU).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import argparse
 from pathlib import Path
 
 
-def save_small_model(out: Path, layers: int = 1) -> Path:
+def save_small_model(out: Path, layers: int = 2) -> Path:
     """Write MiniLM's embeddings and first ``layers`` layers (safetensors) and its tokenizer
     to ``out``; returns ``out``. Loads from the bundled copy: no download."""
     from transformers import AutoModel, AutoTokenizer
@@ -34,8 +37,8 @@ def save_small_model(out: Path, layers: int = 1) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layers", type=int, default=1, help="transformer layers kept (1-6)")
-    parser.add_argument("--out", type=Path, default=Path("build/rehearsal/minilm-l1"))
+    parser.add_argument("--layers", type=int, default=2, help="transformer layers kept (1-6)")
+    parser.add_argument("--out", type=Path, default=Path("build/rehearsal/minilm-l2"))
     args = parser.parse_args(argv)
     if not 1 <= args.layers <= 6:
         parser.error(f"--layers {args.layers}: expected a whole number from 1 to 6")

@@ -118,3 +118,26 @@ def test_the_gpu_check_doctests_hold():  # benchmarks/ is no package: make test 
     import doctest
 
     assert doctest.testmod(_script("gpu_check")).failed == 0
+
+
+def test_the_rehearsal_model_is_minilm_cut_to_its_first_layers(tmp_path):
+    """make rehearse trains the full profile with it: MiniLM's own embeddings and first layers
+    (the same weights, fewer layers), its tokenizer, safetensors; an impossible depth is refused."""
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoTokenizer
+
+    from helpers.hub import bundled_model_path
+
+    small = _script("small_model")
+    out = small.save_small_model(tmp_path / "small", layers=2)
+    assert AutoConfig.from_pretrained(out).num_hidden_layers == 2
+    assert (out / "model.safetensors").is_file() and not list(out.glob("*.bin"))
+    mine = load_file(out / "model.safetensors")
+    theirs = load_file(bundled_model_path() / "model.safetensors")
+    for key in ("embeddings.word_embeddings.weight", "encoder.layer.1.output.dense.weight"):
+        assert (mine[key] == theirs[key]).all()
+    assert not any(key.startswith("encoder.layer.2.") for key in mine)
+    assert AutoTokenizer.from_pretrained(out).tokenize("Ibuprofen") == \
+        AutoTokenizer.from_pretrained(bundled_model_path()).tokenize("Ibuprofen")
+    with pytest.raises(SystemExit):
+        small.main(["--layers", "7", "--out", str(tmp_path / "x")])
