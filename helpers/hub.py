@@ -116,7 +116,7 @@ class ModelChoice:
 
     requested: str
     path: str  # hub id or local directory: pass this to from_pretrained
-    source: str  # "hub", "local" or "bundled"
+    source: str  # "hub", "cache" (downloaded before; offline now), "local" or "bundled"
     reason: str
     consequences: str = ""
 
@@ -210,6 +210,19 @@ def local_model(requested: str) -> ModelChoice:
     return ModelChoice(requested, str(path), "local", "a local directory was given")
 
 
+def in_cache(repo_id: str) -> bool:
+    """True when the hub model ``repo_id`` is in the local hub cache (``HF_HOME``) with its
+    config and safetensors weights, so ``from_pretrained`` loads it offline.
+
+    >>> in_cache("no-such-owner/never-downloaded")
+    False
+    """
+    from huggingface_hub import try_to_load_from_cache
+
+    return all(isinstance(try_to_load_from_cache(repo_id, name), str)
+               for name in ("config.json", "model.safetensors"))
+
+
 def resolve_model(requested: str | None = None, online: bool | None = None) -> ModelChoice:
     """Map a requested checkpoint to one that can be loaded here, and say why.
 
@@ -217,9 +230,11 @@ def resolve_model(requested: str | None = None, online: bool | None = None) -> M
     * ``sentence-transformers/all-MiniLM-L6-v2`` → the copy bundled on disk (no download);
     * a name that can only be a folder (``looks_like_path``) but is none → ``ModelError``:
       a mistyped path is never swapped for another model;
-    * any other hub id → the hub when it is reachable, else the bundled MiniLM.
+    * any other hub id → the hub when it is reachable; offline, the local hub cache when the
+      model was downloaded before (``in_cache``: a Colab session whose network dropped keeps
+      its model), else the bundled MiniLM.
 
-    >>> resolve_model("bert-base-cased", online=False).source
+    >>> resolve_model("no-such-owner/never-downloaded", online=False).source
     'bundled'
     """
     requested = requested or DEFAULT_MODEL
@@ -235,6 +250,9 @@ def resolve_model(requested: str | None = None, online: bool | None = None) -> M
         online, _ = check_hub()
     if online:
         return ModelChoice(requested, requested, "hub", "the Hugging Face hub is reachable")
+    if in_cache(requested):
+        return ModelChoice(requested, requested, "cache", "offline, but downloaded before: it "
+                           "loads from the local hub cache")
     return ModelChoice(requested, str(bundled_model_path()), "bundled",
                        f"offline: {requested} cannot be downloaded, so the bundled "
                        "all-MiniLM-L6-v2 is used instead", _BUNDLED_CONSEQUENCES)

@@ -96,7 +96,16 @@ def test_hub_reachable_when_its_api_answers():
         assert hub.hub_reachable(timeout=2.0, endpoint=f"http://127.0.0.1:{port}") is True
 
 
-def test_check_hub_behind_a_captive_portal_falls_back_to_the_bundled_model(clean_env):
+@pytest.fixture
+def empty_hub_cache(clean_env, tmp_path):
+    """An empty hub cache: the tests must not depend on what this machine downloaded before."""
+    from huggingface_hub import constants
+
+    clean_env.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    return tmp_path / "hub"
+
+
+def test_check_hub_behind_a_captive_portal_falls_back_to_the_bundled_model(clean_env, empty_hub_cache):
     """Was: "reachable", then a 26 s wait for the download and an OSError."""
     import huggingface_hub.constants
 
@@ -134,7 +143,7 @@ def test_offline_hub_call_fails_at_once_not_after_a_minute(clean_env):
     assert time.perf_counter() - start < 5
 
 
-def test_resolve_model_offline_falls_back_to_the_bundled_minilm(clean_env):
+def test_resolve_model_offline_falls_back_to_the_bundled_minilm(empty_hub_cache):
     choice = hub.resolve_model("bert-base-cased", online=False)
     assert choice.source == "bundled"
     assert Path(choice.path, "model.safetensors").is_file()
@@ -172,7 +181,7 @@ def test_resolve_model_refuses_a_folder_that_is_not_a_model(clean_env, tmp_path)
         hub.resolve_model(str(tmp_path / "weights.bin"), online=False)
 
 
-def test_hub_ids_still_fall_back_offline_and_record_what_loads(clean_env, tiny_bert):
+def test_hub_ids_still_fall_back_offline_and_record_what_loads(clean_env, empty_hub_cache, tiny_bert):
     for name in ("bert-base-cased", "dmis-lab/biobert-base-cased-v1.2"):
         choice = hub.resolve_model(name, online=False)
         assert choice.source == "bundled" and choice.loads == hub.BUNDLED_MODEL
@@ -195,3 +204,19 @@ def test_bundled_minilm_is_a_real_pretrained_bert():
     tokenizer = AutoTokenizer.from_pretrained(path)
     assert tokenizer.is_fast  # word_ids() for label alignment needs a fast tokenizer
     assert tokenizer.tokenize("Ibuprofen") == ["ib", "##up", "##ro", "##fen"]  # uncased
+
+
+def test_offline_a_model_downloaded_before_loads_from_the_cache(empty_hub_cache):
+    """The cache's layout as huggingface_hub writes it (refs/main names a snapshot holding the
+    files); tests/test_online.py fills it through a real download from the hub double."""
+    snapshot = empty_hub_cache / "models--bert-base-cased" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (empty_hub_cache / "models--bert-base-cased" / "refs").mkdir()
+    (empty_hub_cache / "models--bert-base-cased" / "refs" / "main").write_text("abc123")
+    (snapshot / "config.json").write_text("{}")
+    assert not hub.in_cache("bert-base-cased")  # no weights: not a model to load
+    (snapshot / "model.safetensors").write_bytes(b"")
+    assert hub.in_cache("bert-base-cased")
+    choice = hub.resolve_model("bert-base-cased", online=False)
+    assert (choice.source, choice.path, choice.loads) == ("cache", "bert-base-cased", "bert-base-cased")
+    assert "downloaded before" in choice.reason
