@@ -34,12 +34,14 @@ course: $(STAMP)
 # The `full` profile is what a GPU learner runs (Colab, a lab's GPU box): every example,
 # max_length 256, the largest plans of notebooks 06 and 08, bert-base-cased when the hub answers.
 # CI has no GPU, so it rehearses that path here, offline, with MiniLM's embeddings and first two
-# layers (benchmarks/small_model.py): every branch a GPU learner reaches runs, in a fraction of
-# MiniLM's time; its scores are only checked to beat guessing. Copies go to build/notebooks-full/.
+# layers (benchmarks/small_model.py), and the full plans' shape at a CPU's scale for notebook 08
+# and the appendix (COURSE_PLAN=rehearsal: three seeds, five active-learning rounds, a few hundred
+# benchmark rows): every branch a GPU learner reaches runs; its scores are only checked to beat
+# guessing. Copies go to build/notebooks-full/.
 REHEARSAL_MODEL := $(CURDIR)/build/rehearsal/minilm-l2
 rehearse: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/small_model.py --layers 2 --out $(REHEARSAL_MODEL)
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 COURSE_MODEL=$(REHEARSAL_MODEL) \
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 COURSE_MODEL=$(REHEARSAL_MODEL) COURSE_PLAN=rehearsal \
 		$(PY) -m helpers.course run --profile full --out build/notebooks-full
 
 # --durations: the 15 slowest tests and notebook cells, so CI's log shows where its time goes

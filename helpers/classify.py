@@ -1,4 +1,4 @@
-"""Text classification on the course's one training loop: app-feedback triage (and SST-2 online).
+"""Text classification on the course's one training loop: app-feedback triage (and SST-2).
 
 Everything specific to sequence classification lives here; the loop is ``train.fit``:
 
@@ -9,12 +9,13 @@ Everything specific to sequence classification lives here; the loop is ``train.f
 * ``error_cost``, ``choose_threshold``: the brief's cost of errors, and the decision threshold
   that minimises it on dev;
 * ``train_classifier``: the whole run, as ``ner.train_ner`` is for NER;
-* ``load_splits``: text-classification files (or SST-2 from the hub) for the command line.
+* ``load_splits``: text-classification files, or SST-2 by name (``corpora.load_sst2``: the
+  local benchmark file, else the hub), for the command line.
 
     >>> scores([0, 1, 1, 0], [0.2, 0.9, 0.4, 0.1])["accuracy"]
     0.75
 
-Imports: ``checkpoint``, ``corpora``, ``distributed``, ``env``, ``formats``, ``hub``, ``predict``,
+Imports: ``checkpoint``, ``corpora``, ``distributed``, ``formats``, ``hub``, ``predict``,
 ``recipe``, ``train``.
 """
 
@@ -26,9 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from helpers.checkpoint import load_model
-from helpers.corpora import course_classification_data
+from helpers.corpora import load_sst2
 from helpers.distributed import map_sharded, process_device
-from helpers.env import setup
 from helpers.formats import read_text_classification
 from helpers.hub import quiet_transformers
 from helpers.predict import predict_proba
@@ -192,9 +192,10 @@ def train_classifier(config: ClassifyConfig, splits) -> ClassifyResult:
 def load_splits(train: str, validation: str | None, test: str | None = None,
                 labels: list[str] | None = None) -> dict:
     """Text-classification files (TSV/CSV/JSONL with text and label) as train/validation[/test]
-    datasets with the label names ``labels``, or SST-2 from the hub by name."""
+    datasets with the label names ``labels``, or SST-2 by name (``HUB_NAMES``, its own label
+    names): the local benchmark file, else the hub, else ``corpora.BenchmarkUnavailable``."""
     if train in HUB_NAMES:
-        dataset, _ = course_classification_data(setup(profile="full", quiet=True))
+        dataset, _ = load_sst2()
         return dict(dataset)
     splits = {"train": read_text_classification(train, labels),
               "validation": read_text_classification(validation, labels)}

@@ -73,7 +73,8 @@ def add_options(parser: argparse.ArgumentParser, config_class, exclude=()) -> No
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--train", required=True,
-                        help="a data file, or a hub name online: 'conll2003' (ner), 'sst2' (classify)")
+                        help="a data file, or a benchmark's name: 'conll2003' (ner), 'sst2' (classify) "
+                             "(the local benchmark files, $COURSE_BENCHMARKS, else the hub)")
     common.add_argument("--validation", help="a data file (not needed with a hub name)")
     common.add_argument("--test", help="a data file; scored once, with the best dev checkpoint")
     common.add_argument("--resume", action="store_true", help="continue from <output>/last")

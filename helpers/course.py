@@ -1,15 +1,15 @@
 """Run the course's notebooks headless, in order, and report each one's key result.
 
-``make course`` calls ``python -m helpers.course run``: every ``notebooks/NN_*.ipynb`` is
-executed with the current Python's kernel, the executed copy is written to
-``build/notebooks/``, and a table of wall time and key result is printed.
+``make course`` calls ``python -m helpers.course run``: every ``notebooks/NN_*.ipynb``, then the
+appendix ``A1_*.ipynb``, is executed with the current Python's kernel, the executed copy is
+written to ``build/notebooks/``, and a table of wall time and key result is printed.
 
 A notebook states its key result with ``report(...)``; the runner reads it back from the
 executed notebook's output metadata, so nothing else is written to disk.
 
     >>> report(dev_f1=0.871)                           # doctest: +SKIP
 
-Imports: ``env``.
+Imports: ``corpora``, ``env``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.corpora import benchmark_plan
 from helpers.env import COURSE_TIMES, PATHS, REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -190,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Run the course notebooks headless.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute notebooks in order and print a table")
-    run.add_argument("notebooks", nargs="*", help="paths (default: notebooks/NN_*.ipynb)")
+    run.add_argument("notebooks", nargs="*",
+                     help="paths (default: notebooks/NN_*.ipynb, then A[0-9]_*.ipynb)")
     run.add_argument("--profile", help="COURSE_PROFILE for the run (default: $COURSE_PROFILE "
                                        "or auto)")
     run.add_argument("--out", type=Path, default=BUILD / "notebooks")
@@ -236,7 +238,12 @@ PLAN = [
      "data/health_ner", "health_ner", 1),
     ("08_iterate", "learning curve, labelling budget, active learning, SetFit", "data/health_ner",
      "health_ner", 3),
+    ("A1_benchmarks", "appendix: the loop on CoNLL-2003 and SST-2 against published numbers",
+     "CoNLL-2003, SST-2 (benchmark files)", "benchmarks", 1),
 ]
+# Training rows of the benchmarks as the appendix uses them: CoNLL-2003's train split, and SST-2's
+# train.tsv less the 872 held-out dev sentences with their phrases (README, Results).
+BENCHMARK_TRAIN_ROWS = {"ner": 14041, "classify": 59213}
 
 
 def course_train_size(corpus: str) -> int:
@@ -262,7 +269,9 @@ def plan(cfg, samples_per_second: float) -> list[dict]:
         row = {"notebook": name, "does": what, "data": data,
                "model": cfg.model.short_name if runs else "-",
                "status": "ready" if (NOTEBOOKS / f"{name}.ipynb").exists() else "coming"}
-        if corpus:
+        if corpus == "benchmarks":
+            row["training (est.)"] = _benchmark_estimate(cfg.profile.name, samples_per_second)
+        elif corpus:
             size = course_train_size(corpus)
             n = min(size, cfg.profile.train_limit or size)
             seconds = n * cfg.profile.epochs * runs / samples_per_second
@@ -273,6 +282,22 @@ def plan(cfg, samples_per_second: float) -> list[dict]:
             row["training (est.)"] = "no training"
         rows.append(row)
     return rows
+
+
+def _benchmark_estimate(profile: str, samples_per_second: float) -> str:
+    """The appendix's training in ``profile`` (``corpora.BENCHMARK_PLAN``), in examples and time.
+
+    >>> _benchmark_estimate("smoke", 100.0)
+    'CoNLL 600 x 1 + SST-2 800 x 1 ≈ 14 s'
+    """
+    plan = benchmark_plan(profile)
+    parts, samples = [], 0
+    for task, name in (("ner", "CoNLL"), ("classify", "SST-2")):
+        changes = plan.changes(task)
+        n = changes["train_limit"] or BENCHMARK_TRAIN_ROWS[task]
+        parts.append(f"{name} {n:,} x {changes['epochs']}")
+        samples += n * changes["epochs"]
+    return f"{' + '.join(parts)} ≈ {_duration(samples / samples_per_second)}"
 
 
 def measured_times(cfg=None) -> list[dict]:

@@ -17,7 +17,7 @@ what they cost, and how sure that estimate is.
 The fit is least squares in F1 units (``scipy.optimize.curve_fit``). How well it extrapolates
 was measured on CoNLL-2003 (lessons/08_iterate.md).
 
-Imports: ``evaluate``, ``ner``.
+Imports: ``env`` (the plan's name), ``evaluate``, ``ner``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers.env import plan_name
 from helpers.evaluate import Interval
 from helpers.ner import train_ner
 
@@ -80,16 +81,21 @@ PLANS = {
                        (8, 16, 32, 64), (42,), 8, 20),
     "full": IteratePlan((50, 100, 200, 400, 800, 1600), (42, 1, 2), Schedule(25, 8, 2), 5, (42, 1, 2),
                         (8, 16, 32, 64), (42, 1, 2), 40, 80),
+    # the full plan's shape (six sizes, three seeds, five active-learning rounds, four few-shot
+    # sizes) with short runs: make rehearse runs it on the CPU (env.plan_name)
+    "rehearsal": IteratePlan((25, 50, 100, 200, 400, 800), (42, 1, 2), Schedule(5, 2, 1), 5, (42, 1, 2),
+                             (8, 16, 32, 64), (42, 1, 2), 2, 5),
 }
 
 
 def plan_for(profile: str, seed: int = 42) -> IteratePlan:
-    """``PLANS[profile]`` with ``seed`` (``$COURSE_SEED``) first in every list of seeds.
+    """The plan of ``profile`` (or of ``$COURSE_PLAN``, ``env.plan_name``) with ``seed``
+    (``$COURSE_SEED``) first in every list of seeds.
 
     >>> plan_for("cpu", seed=7).seeds, plan_for("smoke", seed=7).al_seeds
     ((7, 42), (7,))
     """
-    plan = PLANS[profile]
+    plan = PLANS[plan_name(profile)]
 
     def first(seeds):
         rest = [s for s in (42, 1, 2, 3) if s != seed]

@@ -109,6 +109,24 @@ def get_profile(name: str | None = None, device: str | None = None) -> Profile:
     return Profile(name=resolved, requested=requested, why=why, **settings)
 
 
+# The plans of runs (notebook 08's experiments, the appendix's benchmark sizes) follow the profile;
+# `rehearsal` is the `full` plans' shape (their seeds, rounds and sizes per step) at a CPU's scale,
+# which `make rehearse` runs in CI with the full profile, so every branch of a GPU run executes.
+PLANS = PROFILES + ("rehearsal",)
+
+
+def plan_name(profile: str) -> str:
+    """Which plan of runs a notebook uses: ``$COURSE_PLAN`` when set, else the profile's own.
+
+    >>> plan_name("cpu")
+    'cpu'
+    """
+    chosen = os.environ.get("COURSE_PLAN", "").strip().lower() or profile
+    if chosen not in PLANS:
+        raise ValueError(f"COURSE_PLAN={chosen!r} is not a plan; expected one of {', '.join(PLANS)}")
+    return chosen
+
+
 # --------------------------------------------------------------------------- what it costs here
 @dataclass(frozen=True)
 class Measured:
@@ -179,6 +197,9 @@ class CourseEnv:
         ]
         if self.model.consequences and self.model.requested != BUNDLED_MODEL:
             lines.append(f"What that changes: {self.model.consequences}")
+        if plan_name(self.profile.name) != self.profile.name:
+            lines.append(f"Plan of runs: {plan_name(self.profile.name)} ($COURSE_PLAN), not the "
+                         f"'{self.profile.name}' profile's own.")
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
@@ -209,6 +230,7 @@ def setup(profile: str | None = None, seed: int | None = None, quiet: bool = Fal
     env_threads(), env_precision()  # a bad COURSE_THREADS / COURSE_PRECISION: said first, on any device
     device = pick_device()
     prof = get_profile(profile, device=device)
+    plan_name(prof.name)  # a bad COURSE_PLAN: said now, before any training
     online, online_reason = check_hub()
     precision, precision_reason = pick_precision(device)
     cfg = CourseEnv(

@@ -4,7 +4,8 @@
 * ``train_ner``: the whole run: tokenise and align (``TrainingStopped`` when ``max_length``
   leaves no labelled word), fine-tune, reload the best checkpoint, score dev and test, return
   the predicted tags with the scores (``NerResult``);
-* ``load_splits``: CoNLL files (or CoNLL-2003 from the hub) for the command line.
+* ``load_splits``: CoNLL files, or CoNLL-2003 by name (``corpora.load_conll2003``: the local
+  benchmark files, else the hub), for the command line.
 
 Imports: ``align``, ``checkpoint``, ``corpora``, ``distributed``, ``evaluate``, ``formats``, ``hub``,
 ``predict``, ``recipe``, ``tagging``, ``train``.
@@ -112,7 +113,8 @@ def check_labels_fit(tokenized, truncation, max_length: int) -> None:
 def load_splits(train: str, validation: str | None, test: str | None = None,
                 types: list[str] | None = None) -> dict:
     """CoNLL files as train/validation[/test] datasets with one label list (``types`` in
-    label order, else the labels found in ``train``), or CoNLL-2003 from the hub by name."""
+    label order, else the labels found in ``train``), or CoNLL-2003 by name (``HUB_NAMES``):
+    the local benchmark files, else the hub, else ``corpora.BenchmarkUnavailable``."""
     if train in HUB_NAMES:
         dataset, _ = load_conll2003()
         return dict(dataset)

@@ -119,3 +119,55 @@ def learnable_conll(folder: Path, train: int, validation: int, seed: int = 0) ->
         paths[split] = Path(folder) / f"{split}.conll"
         paths[split].write_text("\n".join(sentences))
     return paths
+
+
+CONLL_NAMES = {"PER": [("Peter", "NNP"), ("Blackburn", "NNP")], "ORG": [("EU", "NNP")],
+               "LOC": [("Germany", "NNP")], "MISC": [("German", "JJ")]}
+CONLL_FILLER = [("said", "VBD"), ("on", "IN"), ("the", "DT"), ("talks", "NNS"), ("in", "IN"),
+                ("rejects", "VBZ"), ("call", "NN"), ("today", "NN")]
+
+
+def conll2003_text(sentences: int, seed: int) -> str:
+    """A small CoNLL-2003-style file: 4 columns (token POS chunk NER), IOB2 tags, a
+    ``-DOCSTART-`` line before every 4 sentences."""
+    rng, blocks = random.Random(seed), []
+    for k in range(sentences):
+        if k % 4 == 0:
+            blocks.append("-DOCSTART- -X- -X- O\n")
+        lines = []
+        for _ in range(rng.randint(3, 7)):
+            if rng.random() < 0.4:
+                kind = rng.choice(sorted(CONLL_NAMES))
+                lines += [f"{word} {pos} I-NP {'B' if i == 0 else 'I'}-{kind}"
+                          for i, (word, pos) in enumerate(CONLL_NAMES[kind])]
+            else:
+                word, pos = rng.choice(CONLL_FILLER)
+                lines.append(f"{word} {pos} I-NP O")
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+
+SST2_WORDS = "long short odd fun slow warm cold dark".split()
+# 900 review sentences (more than the 872 of the dev set the loader holds out by default)
+SST2_SENTENCES = [f"movie {k} is {'good' if k % 2 else 'bad'} and {SST2_WORDS[k % 8]} ."
+                  for k in range(900)]
+
+
+@pytest.fixture
+def tiny_benchmarks(tmp_path) -> Path:
+    """A folder laid out like ``shared/benchmarks`` (set ``COURSE_BENCHMARKS`` to it): a small
+    CoNLL-2003 (``conll2003/train.txt``: 24 sentences, ``valid.txt``: 8) and SST-2
+    (``sst2/train.tsv``: 900 review sentences, the first 8 with their phrases, as GLUE's file
+    has them)."""
+    folder = tmp_path / "benchmarks"
+    (folder / "conll2003").mkdir(parents=True)
+    (folder / "conll2003" / "train.txt").write_text(conll2003_text(24, seed=0), encoding="utf-8")
+    (folder / "conll2003" / "valid.txt").write_text(conll2003_text(8, seed=1), encoding="utf-8")
+    rows = {" ".join(s.split()[a:b]): k % 2 for k, s in enumerate(SST2_SENTENCES[:8])
+            for a in range(7) for b in range(a + 2, 8)}
+    rows.update({s: k % 2 for k, s in enumerate(SST2_SENTENCES)})
+    (folder / "sst2").mkdir()
+    (folder / "sst2" / "train.tsv").write_text(
+        "sentence\tlabel\n" + "".join(f"{text}\t{label}\n" for text, label in rows.items()),
+        encoding="utf-8")
+    return folder

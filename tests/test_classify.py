@@ -190,27 +190,20 @@ def test_train_classifier_with_lora_saves_and_reloads(tiny_bert, tmp_path):
     assert list((tmp_path / "lora" / "best").glob("adapter_model.safetensors"))
 
 
-def test_classification_data_offline_falls_back_in_one_line(capsys, monkeypatch):
-    from helpers import env, hub
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    cfg = env.CourseEnv(profile=env.get_profile("cpu"), device="cpu", precision="fp32",
-                        precision_reason="", threads=2, seed=0, online=False,
-                        online_reason="", model=hub.resolve_model("minilm"))
-    dataset, source = corpora.course_classification_data(cfg)
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and out[0].startswith("Offline: SST-2")
-    assert source.startswith("app_feedback") and len(dataset["train"]) == 2000
+def test_the_story_classifies_app_feedback_online_and_offline(monkeypatch, tiny_benchmarks):
+    """No argument and no branch: the notebooks' data is the course's corpus, even where SST-2
+    is at hand (the benchmark has its own notebook, A1)."""
+    monkeypatch.setenv("COURSE_BENCHMARKS", str(tiny_benchmarks))
+    dataset, source = corpora.course_classification_data()
+    assert source == corpora.APP_FEEDBACK_SOURCE and len(dataset["train"]) == 2000
     assert dataset["train"].features["label"].names == ["no_action", "follow_up"]
 
 
-def test_classification_data_online_holds_out_whole_sst2_sentences(capsys, monkeypatch):
-    """The hub path (faked: no network in tests): dev is whole training sentences whose own
-    phrases left train; test is the hub's validation split."""
+def test_sst2_from_the_hub_holds_out_whole_sentences(tmp_path, monkeypatch):
+    """The hub path (faked: no network in tests), when no local file is there: dev is whole
+    training sentences whose own phrases left train; test is the hub's validation split."""
     import datasets
     from datasets import Dataset, DatasetDict
-
-    from helpers import env, hub
 
     sentences = [f"movie {k} is {'good' if k % 2 else 'bad'} and {w} ." for k, w in
                  enumerate("long short odd fun slow warm cold dark".split())]
@@ -223,13 +216,19 @@ def test_classification_data_online_holds_out_whole_sst2_sentences(capsys, monke
 
     fake = DatasetDict(train=table(rows), validation=table([("a new review .", 1)]))
     monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: fake)
-    cfg = env.CourseEnv(profile=env.get_profile("cpu"), device="cpu", precision="fp32",
-                        precision_reason="", threads=2, seed=0, online=True,
-                        online_reason="", model=hub.resolve_model("minilm"))
-    dataset, source = corpora.course_classification_data(cfg, dev_size=2)
-    assert "held-out sentences" in source and "whole sentences" in capsys.readouterr().out
+    dataset, source = corpora.load_sst2(tmp_path / "nothing-here", online=True, dev_size=2)
+    assert source.startswith(corpora.SST2_HUB_ID) and "2 whole sentences held out" in source
     assert set(dataset["validation"]["text"]) <= set(sentences)
     assert dataset["test"]["text"] == ["a new review ."]
     for sentence in dataset["validation"]["text"]:
         assert sentence not in dataset["train"]["text"]
         assert not any(sentence.split()[1] in t.split() for t in dataset["train"]["text"])
+
+
+def test_load_splits_by_name_reads_the_local_sst2_file(tiny_benchmarks, monkeypatch):
+    """``--train sst2`` offline: the local benchmark file, SST-2's own label names, no test."""
+    monkeypatch.setenv("COURSE_BENCHMARKS", str(tiny_benchmarks))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    splits = classify.load_splits("sst2", None, labels=["0", "1"])
+    assert set(splits) == {"train", "validation"} and len(splits["validation"]) == 872
+    assert splits["train"].features["label"].names == corpora.SST2_LABELS

@@ -229,3 +229,43 @@ def test_a_good_classify_command_line_still_trains(tiny_bert, tmp_path, capsys):
     assert code == 0
     saved = json.loads((tmp_path / "ok" / "best" / "run_config.json").read_text())
     assert (saved["model"], saved["precision"], saved["train_limit"]) == (tiny_bert, "fp32", 16)
+
+
+# ------------------------------------------------------------------ the benchmarks by name
+def test_train_conll2003_by_name_reads_the_local_benchmark_files(tiny_bert, tiny_benchmarks,
+                                                                 tmp_path, monkeypatch, capsys):
+    """``--train conll2003`` offline: the files under $COURSE_BENCHMARKS, no --validation needed."""
+    monkeypatch.setenv("COURSE_BENCHMARKS", str(tiny_benchmarks))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code = cli.main(["ner", "--train", "conll2003", "--model", tiny_bert, "--epochs", "1",
+                     "--batch-size", "8", "--train-limit", "16", "--output", str(tmp_path / "run")])
+    assert code == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0.0 <= line["dev_f1"] <= 1.0 and "test_f1" not in line  # no test.txt: held out
+    labels = json.loads((tmp_path / "run" / "best" / "config.json").read_text())["id2label"]
+    assert list(labels.values()) == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC",
+                                     "B-MISC", "I-MISC"]
+
+
+def test_train_sst2_by_name_reads_the_local_benchmark_file(tiny_bert, tiny_benchmarks, tmp_path,
+                                                           monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_BENCHMARKS", str(tiny_benchmarks))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code = cli.main(["classify", "--train", "sst2", "--model", tiny_bert, "--epochs", "1",
+                     "--batch-size", "8", "--train-limit", "16", "--output", str(tmp_path / "run")])
+    assert code == 0
+    assert 0.0 <= json.loads(capsys.readouterr().out.strip().splitlines()[-1])["dev_accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize("task, name", [("ner", "conll2003"), ("classify", "sst2")])
+def test_a_benchmark_that_is_not_here_is_one_error_line(task, name, tiny_bert, tmp_path, monkeypatch,
+                                                        capsys):
+    """Offline without the files: one ``error:`` line saying where it looked and what to do; no
+    other corpus trained in its place."""
+    monkeypatch.setenv("COURSE_BENCHMARKS", str(tmp_path / "empty"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, err = run_main([task, "--train", name, "--model", tiny_bert, "--output",
+                          str(tmp_path / "run")], capsys)
+    assert code == 1 and err[-1].startswith("error: ") and "is not available here: no " in err[-1]
+    assert str(tmp_path / "empty") in err[-1] and "COURSE_BENCHMARKS" in err[-1]
+    assert "Traceback" not in "\n".join(err) and not (tmp_path / "run").exists()

@@ -1,5 +1,6 @@
-"""helpers/corpora.py: the hub loaders fall back offline, and the shipped corpora (data/health_ner,
-data/app_feedback) pass every check the course teaches."""
+"""helpers/corpora.py: the benchmark loaders read local files, else the hub, else refuse in one
+clear error (never another corpus in their place); the appendix's plan and references; and the
+shipped corpora (data/health_ner, data/app_feedback) pass every check the course teaches."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import pytest
 from datasets import DatasetDict
 
+from helpers import corpora
 from helpers.brief import load_brief
 from helpers.corpora import DATA, _from_hub, corpus_stats, load_app_feedback, load_conll2003, load_health_ner
 from helpers.formats import ner_features, write_conll
@@ -21,12 +23,103 @@ from helpers.tagging import ENTITY_TYPES, check_iob2, label_names, tokenize_word
 FOLDER = DATA / "health_ner"
 
 
-# ------------------------------------------------------------------ loaders
-def test_conll2003_offline_falls_back_in_one_line(capsys):
-    dataset, source = load_conll2003(online=False)
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and out[0].startswith("Offline:")
-    assert source.startswith("health_ner") and set(dataset) == {"train", "validation", "test"}
+# ------------------------------------------------------------------ benchmark loaders
+def test_conll2003_from_local_files(tiny_benchmarks, capsys):
+    dataset, source = load_conll2003(tiny_benchmarks, online=False)
+    assert set(dataset) == {"train", "validation"} and len(dataset["train"]) == 24
+    assert label_names(dataset["train"]) == corpora.CONLL2003_LABELS  # the hub's label order
+    assert label_names(dataset["validation"]) == corpora.CONLL2003_LABELS
+    assert dataset["train"].features == ner_features(corpora.CONLL2003_LABELS)
+    assert set(dataset["train"]["doc_id"]) == set(range(6))  # -DOCSTART- kept: 4 sentences a document
+    assert source.startswith(str(tiny_benchmarks / "conll2003")) and "local" in source
+    assert capsys.readouterr().out == ""
+
+
+def test_benchmarks_folder_follows_course_benchmarks(tiny_benchmarks, monkeypatch):
+    monkeypatch.setenv("COURSE_BENCHMARKS", str(tiny_benchmarks))
+    assert corpora.benchmarks_folder() == tiny_benchmarks
+    assert len(load_conll2003(online=False)[0]["validation"]) == 8
+    assert len(corpora.load_sst2(online=False, dev_size=2)[0]["validation"]) == 2
+    monkeypatch.delenv("COURSE_BENCHMARKS")
+    assert corpora.benchmarks_folder() == corpora.REPO_ROOT.parent / "shared" / "benchmarks"
+
+
+@pytest.mark.parametrize("loader, name, wanted", [
+    (load_conll2003, "CoNLL-2003", "conll2003/train.txt"),
+    (corpora.load_sst2, "SST-2", "sst2/train.tsv"),
+])
+def test_offline_without_files_is_one_clear_error_never_a_substitute(loader, name, wanted, tmp_path,
+                                                                      monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_BENCHMARKS", str(tmp_path / "empty"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(corpora.BenchmarkUnavailable) as caught:
+        loader()  # online=None: asks the hub, which is off
+    message = str(caught.value)
+    assert isinstance(caught.value, FileNotFoundError) and "\n" not in message
+    assert message.startswith(f"{name} is not available here: no {tmp_path / 'empty' / wanted} "
+                              "($COURSE_BENCHMARKS)")
+    assert "the hub is offline (HF_HUB_OFFLINE=1 is set)" in message
+    assert "go online" in message and "set COURSE_BENCHMARKS" in message
+    assert capsys.readouterr().out == ""  # no "using the course's corpus instead"
+
+
+def test_a_partial_local_copy_names_the_missing_file(tiny_benchmarks):
+    (tiny_benchmarks / "conll2003" / "valid.txt").unlink()
+    with pytest.raises(corpora.BenchmarkUnavailable, match=r"no \S+conll2003/valid\.txt"):
+        load_conll2003(tiny_benchmarks, online=False)
+
+
+def test_a_hub_that_fails_is_an_error_not_the_course_corpus(tmp_path, monkeypatch):
+    import datasets
+
+    def fail(*args, **kwargs):
+        raise ConnectionError("no route to the hub")
+
+    monkeypatch.setattr(datasets, "load_dataset", fail)
+    for loader in (load_conll2003, corpora.load_sst2):
+        with pytest.raises(corpora.BenchmarkUnavailable, match="the hub did not give it "
+                                                               r"\(ConnectionError: no route"):
+            loader(tmp_path, online=True)
+
+
+def test_sst2_from_the_local_file_holds_out_whole_sentences(tiny_benchmarks):
+    dataset, source = corpora.load_sst2(tiny_benchmarks, online=False, dev_size=2)
+    assert set(dataset) == {"train", "validation"}  # the official dev split stays held out
+    assert dataset["train"].features["label"].names == corpora.SST2_LABELS
+    dev = dataset["validation"]["text"]
+    assert len(dev) == 2 and all(len(text.split()) == 7 for text in dev)  # whole review sentences
+    for sentence in dev:  # the sentence and the phrases only it holds (its number) left train
+        assert not any(sentence.split()[1] in text.split() for text in dataset["train"]["text"])
+    assert "2 whole sentences held out of train" in source and "local" in source
+
+
+def test_the_plan_covers_every_profile_and_full_is_everything():
+    from helpers import env
+
+    assert set(corpora.BENCHMARK_PLAN) == set(env.PLANS)  # every profile, and the rehearsal
+    full = corpora.BENCHMARK_PLAN["full"]
+    assert full.full_data and full.changes("ner")["train_limit"] is None
+    assert (full.conll_epochs, full.sst2_epochs) == (3, 1)  # as the full runs compared with
+    rehearsal = corpora.BENCHMARK_PLAN["rehearsal"]  # the full plan's epochs, a few hundred rows
+    assert (rehearsal.conll_epochs, rehearsal.sst2_epochs) == (3, 1)
+    for name in ("smoke", "cpu", "rehearsal"):
+        plan = corpora.BENCHMARK_PLAN[name]
+        assert not plan.full_data and plan.conll_train and plan.sst2_train
+    smoke, cpu = corpora.BENCHMARK_PLAN["smoke"], corpora.BENCHMARK_PLAN["cpu"]
+    assert smoke.conll_train < cpu.conll_train and smoke.sst2_train < cpu.sst2_train
+    with pytest.raises(ValueError, match="expected 'ner'"):
+        smoke.changes("sst2")
+
+
+def test_every_reference_says_where_it_comes_from():
+    table = corpora.benchmark_table()
+    assert list(table["benchmark"].unique()) == ["CoNLL-2003", "SST-2"]
+    assert table["source"].str.len().min() > 10 and table["score"].between(0, 1).all()
+    assert {0.964, 0.924, 0.935, 0.9113, 0.893, 0.9279, 0.876} <= set(table["score"])
+    run = corpora.Reference("CoNLL-2003", "entity F1 (strict), dev", 0.5, "m", "600 sentences", "this run")
+    table = corpora.benchmark_table([run])
+    assert table.iloc[len(table[table["benchmark"] == "CoNLL-2003"]) - 1]["source"] == "this run"
+    assert set(corpora.BENCHMARK_COMMANDS) == set(table["benchmark"])
 
 
 def test_hub_mapping_gives_the_course_features():

@@ -51,9 +51,12 @@ def test_main_prints_a_table_and_fails_on_a_failed_notebook(tmp_path, capsys):
     assert "01_good.ipynb" in out and "f1=0.9" in out and "FAILED" in out and "total" in out
 
 
-def test_notebook_paths_are_ordered_course_notebooks():
+def test_notebook_paths_are_the_story_in_order_then_the_appendices():
     names = [p.name for p in course.notebook_paths()]
-    assert names == sorted(names) and "00_setup.ipynb" in names
+    assert names == sorted(names) and names[0] == "00_setup.ipynb"  # digits sort before "A"
+    assert names[-1] == "A1_benchmarks.ipynb" and "TEMPLATE.ipynb" not in names
+    appendices = [n for n in names if n.startswith("A")]
+    assert names[-len(appendices):] == appendices
 
 
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "full"])

@@ -126,3 +126,17 @@ def test_a_learning_curve_trains_nested_subsets(tiny_bert, tmp_path):
     assert (points.groupby("seed")["size"].apply(lambda s: s.is_monotonic_increasing)).all()
     assert points["test_f1"].between(0, 1).all()
     assert all(len(tags) == 20 for tags in points["test_tags"])
+
+
+def test_the_rehearsal_plan_has_the_full_plans_shape(monkeypatch):
+    """make rehearse runs notebook 08 with COURSE_PLAN=rehearsal: the full plan's seeds, rounds,
+    sizes and few-shot sizes, shorter runs; a plan that does not exist is refused by name."""
+    monkeypatch.setenv("COURSE_PLAN", "rehearsal")
+    plan, full = curves.plan_for("full"), curves.PLANS["full"]
+    assert (len(plan.sizes), plan.seeds, plan.al_rounds, plan.al_seeds, plan.per_class, plan.fs_seeds) == \
+        (len(full.sizes), full.seeds, full.al_rounds, full.al_seeds, full.per_class, full.fs_seeds)
+    assert plan.schedule.max_epochs < full.schedule.max_epochs and plan.setfit_steps < full.setfit_steps
+    monkeypatch.setenv("COURSE_PLAN", "huge")
+    with pytest.raises(ValueError, match="COURSE_PLAN='huge' is not a plan; expected one of smoke, cpu, "
+                                         "full, rehearsal"):
+        curves.plan_for("full")

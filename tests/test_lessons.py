@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from helpers.course import notebook_paths
 from helpers.env import REPO_ROOT
 
 LESSONS = REPO_ROOT / "lessons"
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebook_paths()  # the story's 00-08 and the appendices (A1_...)
 MARKDOWN = sorted(LESSONS.rglob("*.md")) + [REPO_ROOT / "README.md",
                                            REPO_ROOT / "data" / "README.md"]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -23,7 +24,8 @@ def test_every_notebook_has_a_lesson_that_links_back(notebook):
     assert f"../notebooks/{notebook.name}" in lesson.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("lesson", sorted(LESSONS.glob("[0-9][0-9]_*.md")), ids=lambda p: p.name)
+@pytest.mark.parametrize("lesson", sorted([*LESSONS.glob("[0-9][0-9]_*.md"), *LESSONS.glob("A[0-9]_*.md")]),
+                         ids=lambda p: p.name)
 def test_every_lesson_has_its_notebook_and_sections(lesson):
     assert (REPO_ROOT / "notebooks" / f"{lesson.stem}.ipynb").is_file()
     text = lesson.read_text(encoding="utf-8")
