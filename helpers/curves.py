@@ -81,9 +81,8 @@ PLANS = {
                        (8, 16, 32, 64), (42,), 8, 20),
     "full": IteratePlan((50, 100, 200, 400, 800, 1600), (42, 1, 2), Schedule(25, 8, 2), 5, (42, 1, 2),
                         (8, 16, 32, 64), (42, 1, 2), 40, 80),
-    # the full plan's shape (six sizes and three seeds for the curve, five active-learning rounds,
-    # four few-shot sizes) with short runs and fewer seeds for active learning and few-shot:
-    # make rehearse runs it on the CPU (env.plan_name) in about 7 minutes
+    # the full plan's shape (6 sizes and 3 seeds for the curve, 5 active-learning rounds, 4 few-shot
+    # sizes), short runs, fewer seeds for active learning and few-shot: make rehearse (env.plan_name)
     "rehearsal": IteratePlan((25, 50, 100, 200, 400, 800), (42, 1, 2), Schedule(5, 2, 1), 5, (42, 1),
                              (8, 16, 32, 64), (42,), 2, 5),
 }
