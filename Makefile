@@ -33,11 +33,11 @@ course: $(STAMP)
 
 # The `full` profile is what a GPU learner runs (Colab, a lab's GPU box): every example,
 # max_length 256, the largest plans of notebooks 06 and 08, bert-base-cased when the hub answers.
-# CI has no GPU, so it rehearses that path here, offline, with MiniLM's embeddings and first two
-# layers (benchmarks/small_model.py), and the full plans' shape at a CPU's scale for notebook 08
-# and the appendix (COURSE_PLAN=rehearsal: three seeds, five active-learning rounds, a few hundred
-# benchmark rows): every branch a GPU learner reaches runs; its scores are only checked to beat
-# guessing. Copies go to build/notebooks-full/.
+# Without a GPU this rehearses that path on the CPU (not yet in .ci/run: README, "What each path
+# costs"), offline, with MiniLM's embeddings and first two layers (benchmarks/small_model.py),
+# and the full plans' shape at a CPU's scale for notebook 08 and the appendix
+# (COURSE_PLAN=rehearsal): every branch a GPU learner reaches runs; its scores are only checked
+# to beat guessing. Copies go to build/notebooks-full/.
 REHEARSAL_MODEL := $(CURDIR)/build/rehearsal/minilm-l2
 rehearse: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/small_model.py --layers 2 --out $(REHEARSAL_MODEL)
