@@ -157,15 +157,22 @@ def _unavailable(name: str, wanted: Path, hub_id: str, why_not_hub: str) -> Benc
         "files').")
 
 
-def _hub_or_refuse(name: str, wanted: Path, hub_id: str, online: bool | None) -> None:
-    """Return when the hub may be asked for ``name`` (``online``, or ``None``: ask
-    ``hub.check_hub``); else ``BenchmarkUnavailable``."""
+def _from_hub_or_refuse(name: str, wanted: Path, hub_id: str, online: bool | None, **load_args):
+    """``datasets.load_dataset(hub_id, **load_args)`` when the hub may be asked for ``name``
+    (``online``, or ``None``: ask ``hub.check_hub``) and gives it; else ``BenchmarkUnavailable``."""
     why = "the hub is offline"
     if online is None:
         online, reason = check_hub()
         why += f" ({reason})"
     if not online:
         raise _unavailable(name, wanted, hub_id, why)
+    try:
+        from datasets import load_dataset
+
+        return load_dataset(hub_id, **load_args)
+    except Exception as err:  # the hub answered, but not with the data set
+        raise _unavailable(name, wanted, hub_id, "the hub did not give it "
+                           f"({type(err).__name__}: {str(err)[:120]})") from err
 
 
 def load_conll2003(folder: str | Path | None = None, online: bool | None = None
@@ -185,14 +192,8 @@ def load_conll2003(folder: str | Path | None = None, online: bool | None = None
     if {"train", "validation"} <= set(split_files(local)):
         return read_conll_dir(local, CONLL2003_LABELS), f"{local} (local files)"
     missing = next(local / f for f in CONLL2003_FILES if not (local / f).is_file())
-    _hub_or_refuse("CoNLL-2003", missing, CONLL2003_HUB_ID, online)
-    try:
-        from datasets import load_dataset
-
-        hub = load_dataset(CONLL2003_HUB_ID, revision=CONLL2003_REVISION)
-    except Exception as err:  # the hub answered, but not with the data set
-        raise _unavailable("CoNLL-2003", missing, CONLL2003_HUB_ID, "the hub did not give it "
-                           f"({type(err).__name__}: {str(err)[:120]})") from err
+    hub = _from_hub_or_refuse("CoNLL-2003", missing, CONLL2003_HUB_ID, online,
+                              revision=CONLL2003_REVISION)
     return _from_hub(hub), f"{CONLL2003_HUB_ID}@{CONLL2003_REVISION} (the hub)"
 
 
@@ -215,14 +216,9 @@ def load_sst2(folder: str | Path | None = None, online: bool | None = None, dev_
     if local.is_file():
         parts = split_by_sentence(read_text_classification(local, SST2_LABELS), dev_size, seed)
         return parts, f"{local} (local file; {held_out})"
-    _hub_or_refuse("SST-2", local, SST2_HUB_ID, online)
-    try:
-        from datasets import DatasetDict, load_dataset
+    from datasets import DatasetDict
 
-        hub = load_dataset(SST2_HUB_ID)
-    except Exception as err:  # the hub answered, but not with the data set
-        raise _unavailable("SST-2", local, SST2_HUB_ID, "the hub did not give it "
-                           f"({type(err).__name__}: {str(err)[:120]})") from err
+    hub = _from_hub_or_refuse("SST-2", local, SST2_HUB_ID, online)
     train, test = (hub[name].rename_column("sentence", "text").remove_columns("idx")
                    for name in ("train", "validation"))
     parts = split_by_sentence(train, dev_size=dev_size, seed=seed)
