@@ -227,25 +227,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --------------------------------------------------------------------------- the plan (00_setup)
-# name, what it does, data (the same on every machine), training corpus, fine-tuning runs
+# name, what it does, data (the same on every machine), training corpus, fine-tuning runs of
+# the whole training split, side experiments (``recipe.experiment_config``: on the profile's
+# ``experiment_limit`` examples, plus a reference run on them when that is a slice)
 PLAN = [
-    ("00_setup", "check the environment", "-", None, 0),
+    ("00_setup", "check the environment", "-", None, 0, 0),
     ("01_market_framing", "score opportunities, size the market, write the brief",
-     "your assumptions", None, 0),
+     "your assumptions", None, 0, 0),
     ("02_dataset_building", "guideline, pre-labels, annotation, quality checks", "data/health_ner",
-     None, 0),
-    ("03_tokenization_alignment", "WordPiece, word_ids, label alignment", "data/health_ner", None, 0),
-    ("04_finetune_ner", "fine-tune BERT for NER", "data/health_ner", "health_ner", 2),
+     None, 0, 0),
+    ("03_tokenization_alignment", "WordPiece, word_ids, label alignment", "data/health_ner", None,
+     0, 0),
+    ("04_finetune_ner", "fine-tune BERT for NER", "data/health_ner", "health_ner", 1, 1),
     ("05_evaluate_ner", "strict/lenient/token metrics, error analysis, demo", "data/health_ner",
-     None, 0),
+     None, 0, 0),
     ("06_text_classification", "app-feedback triage; full vs frozen vs LoRA", "data/app_feedback",
-     "app_feedback", 6),
+     "app_feedback", 1, 5),
     ("07_ship", "model card, latency and cost, service, web demo, corrections, retrain",
-     "data/health_ner", "health_ner", 1),
+     "data/health_ner", "health_ner", 1, 0),
     ("08_iterate", "learning curve, labelling budget, active learning, SetFit", "data/health_ner",
-     "health_ner", 3),
+     "health_ner", 3, 0),
     ("A1_benchmarks", "appendix: the loop on CoNLL-2003 and SST-2 against published numbers",
-     "CoNLL-2003, SST-2 (benchmark files)", "benchmarks", 1),
+     "CoNLL-2003, SST-2 (benchmark files)", "benchmarks", 1, 0),
 ]
 # Training rows of the benchmarks as the appendix uses them: CoNLL-2003's train split, and SST-2's
 # train.tsv less the 872 held-out dev sentences with their phrases (README, Results).
@@ -271,7 +274,7 @@ def plan(cfg, samples_per_second: float) -> list[dict]:
     steps only (evaluation and loading add seconds, not minutes).
     """
     rows = []
-    for name, what, data, corpus, runs in PLAN:
+    for name, what, data, corpus, runs, side in PLAN:
         row = {"notebook": name, "does": what, "data": data,
                "model": cfg.model.short_name if runs else "-",
                "status": "ready" if (NOTEBOOKS / f"{name}.ipynb").exists() else "coming"}
@@ -280,10 +283,12 @@ def plan(cfg, samples_per_second: float) -> list[dict]:
         elif corpus:
             size = course_train_size(corpus)
             n = min(size, cfg.profile.train_limit or size)
-            seconds = n * cfg.profile.epochs * runs / samples_per_second
-            row["training (est.)"] = (f"{n:,} x {cfg.profile.epochs} epochs"
-                                      f"{f' x {runs} runs' if runs > 1 else ''}"
-                                      f" ≈ {_duration(seconds)}")
+            m = min(n, cfg.profile.experiment_limit or n)
+            side += 1 if side and m < n else 0  # the reference trained on the slice
+            seconds = (n * runs + m * side) * cfg.profile.epochs / samples_per_second
+            row["training (est.)"] = (f"{n:,}{f' x {runs} runs' if runs > 1 else ''}"
+                                      f"{f' + {m:,} x {side} runs' if side else ''}"
+                                      f" x {cfg.profile.epochs} epochs ≈ {_duration(seconds)}")
         else:
             row["training (est.)"] = "no training"
         rows.append(row)

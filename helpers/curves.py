@@ -76,14 +76,14 @@ class IteratePlan:
 # smoke: the mechanics for CI (three short epochs: not converged, not a plan); cpu: the real
 # curve in a few minutes; full: a GPU, three seeds everywhere
 PLANS = {
-    "smoke": IteratePlan((50, 100, 200, 400), (42,), Schedule(15, 3, 2), 1, (42,), (8, 32), (42,), 6, 10),
-    "cpu": IteratePlan((100, 200, 400, 800), (42, 1), Schedule(20, 5, 2, batch_size=16), 1, (42,),
-                       (8, 16, 32, 64), (42,), 8, 20),
+    "smoke": IteratePlan((50, 100, 200, 400), (42,), Schedule(10, 3, 1), 1, (42,), (8, 32), (42,), 4, 6),
+    "cpu": IteratePlan((100, 200, 400, 800), (42, 1), Schedule(16, 4, 1, batch_size=16), 1, (42,),
+                       (8, 16, 32, 64), (42,), 8, 12),
     "full": IteratePlan((50, 100, 200, 400, 800, 1600), (42, 1, 2), Schedule(25, 8, 2), 5, (42, 1, 2),
                         (8, 16, 32, 64), (42, 1, 2), 40, 80),
-    # the full plan's shape (6 sizes and 3 seeds for the curve, 5 active-learning rounds, 4 few-shot
-    # sizes), short runs, fewer seeds for active learning and few-shot: make rehearse (env.plan_name)
-    "rehearsal": IteratePlan((25, 50, 100, 200, 400, 800), (42, 1, 2), Schedule(5, 2, 1), 5, (42, 1),
+    # the full plan's shape (6 sizes, several seeds, 5 active-learning rounds, 4 few-shot sizes),
+    # short runs, two seeds where full has three: make rehearse (env.plan_name)
+    "rehearsal": IteratePlan((25, 50, 100, 200, 400, 800), (42, 1), Schedule(5, 2, 1), 5, (42, 1),
                              (8, 16, 32, 64), (42,), 2, 5),
 }
 

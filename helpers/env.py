@@ -58,6 +58,8 @@ class Profile:
     model: str  # checkpoint requested; `resolve_model` maps it to what can be loaded
     train_limit: int | None  # sentences / texts used for training
     eval_limit: int | None  # sentences / texts used for dev and test evaluation
+    # training sentences / texts of the side experiments (04 §5, 06 §5-6: `recipe.experiment_config`)
+    experiment_limit: int | None
     epochs: int
     batch_size: int
     max_length: int
@@ -68,15 +70,16 @@ class Profile:
 # decides whether bert-base-cased can be downloaded for `full`; offline the bundled MiniLM loads.
 _PROFILE_TABLE = {
     # CI and quick checks: a small real run that must still learn (asserted in the notebooks).
-    "smoke": dict(model=BUNDLED_MODEL, train_limit=400, eval_limit=None, epochs=3,
-                  batch_size=16, max_length=128),
-    # A laptop without a GPU: the course's corpora whole, the bundled MiniLM (about 8x less
-    # computation per token than bert-base-cased), so the course ends in the time README gives.
-    "cpu": dict(model=BUNDLED_MODEL, train_limit=4000, eval_limit=None, epochs=3,
-                batch_size=32, max_length=128),
-    # A GPU (Colab T4 or better): every example, bert-base-cased when it can be downloaded.
-    "full": dict(model=DEFAULT_MODEL, train_limit=None, eval_limit=None, epochs=3,
-                 batch_size=32, max_length=256),
+    "smoke": dict(model=BUNDLED_MODEL, train_limit=400, eval_limit=None, experiment_limit=200,
+                  epochs=3, batch_size=16, max_length=128),
+    # A laptop without a GPU: the course's corpora whole for the models that are kept, the bundled
+    # MiniLM (about 8x less computation per token than bert-base-cased), and the side experiments
+    # on 600 examples, so the course ends in the time README gives.
+    "cpu": dict(model=BUNDLED_MODEL, train_limit=4000, eval_limit=None, experiment_limit=600,
+                epochs=3, batch_size=32, max_length=128),
+    # A GPU (Colab T4 or better): every example everywhere, bert-base-cased when it can be downloaded.
+    "full": dict(model=DEFAULT_MODEL, train_limit=None, eval_limit=None, experiment_limit=None,
+                 epochs=3, batch_size=32, max_length=256),
 }
 
 

@@ -205,3 +205,18 @@ def config_for(cfg, task: str = "ner", **changes) -> TrainConfig:
                     seed=cfg.seed, output_dir=str(MODELS / f"{task}-{profile.name}"))
     settings.update(changes)
     return CONFIGS[task](**settings)
+
+
+def experiment_config(cfg, task: str = "ner", **changes) -> TrainConfig:
+    """``config_for`` for a notebook's side experiments (document context in 04, tuning modes and
+    regularisation in 06): training on the profile's ``experiment_limit`` first examples where
+    it has one (``smoke`` and ``cpu``; ``full`` uses every example), so that several variants fit
+    a CPU's time. A variant is compared only with a reference trained on the same examples: the
+    main run when ``train_limit`` is the same as its, else a run of this config itself.
+
+    Ablations on a subset are what practitioners do before a full run; the lesson says so.
+    """
+    limit = cfg.profile.experiment_limit
+    if limit is not None and (cfg.profile.train_limit is None or limit < cfg.profile.train_limit):
+        changes.setdefault("train_limit", limit)
+    return config_for(cfg, task, **changes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import nbformat
 import pytest
 
@@ -79,11 +81,15 @@ def test_plan_estimate_arithmetic(monkeypatch):
                         precision_reason="", threads=2, seed=0, online=False,
                         online_reason="", model=hub.resolve_model("minilm"))
     rows = {r["notebook"]: r for r in course.plan(cfg, samples_per_second=40.0)}
-    # smoke: 400 sentences x 3 epochs x 2 runs (with and without context) / 40 per second
-    assert rows["04_finetune_ner"]["training (est.)"] == "400 x 3 epochs x 2 runs ≈ 60 s"
-    # six fine-tuning runs in notebook 06 (full, head, upper, LoRA, no regularisation,
-    # augmentation): 400 x 3 x 6 / 40 = 180 s
-    assert rows["06_text_classification"]["training (est.)"].endswith("x 6 runs ≈ 3 min")
+    # smoke: the main run on 400 sentences, then alone and with context on the 200 of the
+    # experiments' slice: (400 + 2 x 200) x 3 epochs / 40 per second = 60 s
+    assert rows["04_finetune_ner"]["training (est.)"] == "400 + 200 x 2 runs x 3 epochs ≈ 60 s"
+    # notebook 06: the main run, then the reference and five variants (head, upper, LoRA, no
+    # regularisation, augmentation) on 200 texts: (400 + 6 x 200) x 3 / 40 = 120 s
+    assert rows["06_text_classification"]["training (est.)"] == "400 + 200 x 6 runs x 3 epochs ≈ 2 min"
+    rows = {r["notebook"]: r for r in course.plan(replace(cfg, profile=env.get_profile("full")), 40.0)}
+    # full: no slice, so the main run is the reference: (2,000 + 5 x 2,000) x 3 / 40 = 900 s
+    assert rows["06_text_classification"]["training (est.)"] == "2,000 + 2,000 x 5 runs x 3 epochs ≈ 15 min"
 
 
 def test_course_corpus_sizes_are_counted_from_the_files():

@@ -129,13 +129,14 @@ def test_a_learning_curve_trains_nested_subsets(tiny_bert, tmp_path):
 
 
 def test_the_rehearsal_plan_has_the_full_plans_shape(monkeypatch):
-    """make rehearse runs notebook 08 with COURSE_PLAN=rehearsal: the full plan's seeds, rounds,
-    sizes and few-shot sizes, shorter runs; a plan that does not exist is refused by name."""
+    """make rehearse runs notebook 08 with COURSE_PLAN=rehearsal: the full plan's rounds, sizes
+    and few-shot sizes, several seeds, shorter runs; a plan that does not exist is refused by name."""
     monkeypatch.setenv("COURSE_PLAN", "rehearsal")
     plan, full = curves.plan_for("full"), curves.PLANS["full"]
-    assert (len(plan.sizes), plan.seeds, plan.al_rounds, plan.per_class) == \
-        (len(full.sizes), full.seeds, full.al_rounds, full.per_class)
-    assert len(plan.al_seeds) > 1 and plan.fs_seeds  # several seeds where the verdicts are per seed
+    assert (len(plan.sizes), plan.al_rounds, plan.per_class) == \
+        (len(full.sizes), full.al_rounds, full.per_class)
+    # several seeds where the curve's error bars and the verdicts of active learning are per seed
+    assert len(plan.seeds) > 1 and len(plan.al_seeds) > 1 and plan.fs_seeds
     assert plan.schedule.max_epochs < full.schedule.max_epochs and plan.setfit_steps < full.setfit_steps
     monkeypatch.setenv("COURSE_PLAN", "huge")
     with pytest.raises(ValueError, match="COURSE_PLAN='huge' is not a plan; expected one of smoke, cpu, "

@@ -244,6 +244,24 @@ def test_config_names_the_model_that_really_loads(monkeypatch):
     assert recipe.config_for(cfg, "ner").model == hub.BUNDLED_MODEL
 
 
+@pytest.mark.parametrize("profile, limit", [("smoke", 200), ("cpu", 600), ("full", None)])
+def test_side_experiments_train_on_the_profiles_experiment_limit(monkeypatch, profile, limit):
+    """04's context run and 06's variants train on ``experiment_limit`` examples in smoke and
+    cpu (a reference is trained on the same ones), on everything in full, where the main run
+    is the reference."""
+    from helpers import env, hub
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cfg = env.CourseEnv(profile=env.get_profile(profile), device="cpu", precision="fp32",
+                        precision_reason="", threads=2, seed=0, online=False, online_reason="",
+                        model=hub.resolve_model(hub.BUNDLED_MODEL))
+    main, side = recipe.config_for(cfg, "classify"), recipe.experiment_config(cfg, "classify")
+    assert side.train_limit == limit
+    assert (side.train_limit == main.train_limit) == (profile == "full")
+    assert recipe.experiment_config(cfg, "ner", train_limit=50).train_limit == 50  # a change wins
+    assert side.epochs == main.epochs and side.lr == main.lr
+
+
 def test_cli_flags_are_the_same_as_before():
     """The flags are generated from the config dataclasses; the command line must not change."""
     parser = cli.build_parser()
