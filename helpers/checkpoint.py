@@ -43,7 +43,7 @@ from helpers.files import (
     sibling,
     swap_in,
 )
-from helpers.hub import quiet_transformers
+from helpers.hub import check_model_folder, quiet_transformers
 
 RUN_CONFIG = "run_config.json"
 HISTORY = "history.json"
@@ -353,6 +353,7 @@ def load_model(model_dir, kind: str = "token", device=None):
         AutoTokenizer,
     )
 
+    check_model_folder(model_dir, kind)  # tokenizer, vocabulary, labels, run config: whole or refused
     run = load_run_config(model_dir)
     with quiet_transformers():
         tokenizer = AutoTokenizer.from_pretrained(model_dir)

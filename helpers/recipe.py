@@ -220,3 +220,39 @@ def experiment_config(cfg, task: str = "ner", **changes) -> TrainConfig:
     if limit is not None and (cfg.profile.train_limit is None or limit < cfg.profile.train_limit):
         changes.setdefault("train_limit", limit)
     return config_for(cfg, task, **changes)
+
+
+_TYPES = {"bool": (bool,), "int": (int,), "float": (int, float), "str": (str,)}
+
+
+def check_saved_config(data, source: str) -> None:
+    """Refuse a saved run config (``run_config.json``) whose known fields have the wrong type, a
+    value outside their choices or bounds: ``"case_feature": "no"`` would read as true and
+    ``"precision": "int4"`` be reported as served. Unknown fields are left alone.
+
+    >>> check_saved_config({"task": "ner", "case_feature": "no"}, "run_config.json")
+    Traceback (most recent call last):
+    ...
+    ValueError: run_config.json: field 'case_feature' is 'no'; expected true or false
+    """
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: expected a JSON object of run settings, found {type(data).__name__}")
+    known = {f.name: f for f in fields(CONFIGS.get(data.get("task"), NerConfig))}
+    for name, value in data.items():
+        f = known.get(name)
+        if f is None or (value is None and f.type.endswith("| None")):
+            continue
+        base = f.type.split(" | ")[0]
+        kinds = _TYPES.get(base)
+        if kinds and (not isinstance(value, kinds) or (base != "bool" and isinstance(value, bool))):
+            what = {"bool": "true or false", "int": "a whole number", "float": "a number",
+                    "str": "a string"}[base]
+            raise ValueError(f"{source}: field {name!r} is {value!r}; expected {what}")
+        choices = f.metadata.get("cli", {}).get("choices")
+        if choices and value not in choices:
+            raise ValueError(f"{source}: field {name!r} is {value!r}; expected one of "
+                             f"{', '.join(choices)}")
+        bounds = f.metadata.get("bounds")
+        if bounds and not within(value, *bounds):
+            raise ValueError(f"{source}: field {name!r} is {value!r}; expected "
+                             f"{expected(int if base == 'int' else float, *bounds)}")

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from helpers.bundle import CARD, model_version
 from helpers.device import pick_precision, set_threads
+from helpers.hub import ModelError, check_model_folder
 from helpers.predict import NerPredictor
 from helpers.store import AnnotationStore
 from helpers.tagging import entity_types, tags_from_char_spans
@@ -348,6 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.model / "model.safetensors").is_file():
         parser.error(f"--model {args.model}: no model.safetensors there; expected a folder "
                      "saved by notebook 04 or bundled by notebook 07")
+    try:
+        check_model_folder(args.model, "token")  # before anything loads or listens
+    except ModelError as err:
+        parser.error(f"--model {err}")
     if not 1 <= args.port <= 65535 or args.max_chars < 1 or args.max_texts < 1:
         parser.error("--port must be 1-65535, --max-chars and --max-texts at least 1")
     import uvicorn

@@ -204,3 +204,65 @@ def test_errors_are_shown_and_nothing_is_stored(page, server):
     page.click("#send")
     expect(status).to_contain_text("The text changed")
     assert len(store.records()) == before
+
+
+# Emoji with a skin-tone modifier and a ZWJ family (each several UTF-16 units and code points),
+# CJK, and a letter with a combining accent, all before the entities.
+UNICODE_LOG = "👍🏽 👨‍👩‍👧 今日は 🤕 cafe\u0301: took 400mg ibuprofen for a headache in my left knee at 9am"
+
+
+def _units(text: str, points: int) -> int:
+    """The UTF-16 offset (what the browser counts) of a code-point offset (what Python counts)."""
+    return len(text[:points].encode("utf-16-le")) // 2
+
+
+def test_emoji_before_the_entities_highlight_and_store_the_right_words(page, server):
+    """The API's offsets count code points, the browser's UTF-16 units: the page must convert at
+    the boundary, or it highlights "ok 40" for "400mg" and stores a correction on the wrong words."""
+    url, store = server
+    expect = _expect()
+    text = UNICODE_LOG
+    assert _units(text, len(text)) > len(text)  # the two counts differ on this text
+
+    _find(page, text)
+    predicted = httpx.post(f"{url}/v1/entities", json={"texts": [text]}).json()["results"][0]["entities"]
+    assert predicted, "the tiny tagger found nothing: the test needs an entity"
+    marks = _marks(page)
+    assert [(m["start"], m["end"], m["type"]) for m in marks] == [
+        (e["start"], e["end"], e["type"]) for e in predicted]  # the API's offsets, unchanged
+    assert [m["word"] for m in marks] == [text[e["start"]:e["end"]] for e in predicted]
+    assert [m["word"] for m in marks] == [e["text"] for e in predicted]
+    assert _shown_text(page) == text
+
+    for button in page.locator("#entities mark button").all():
+        button.click()  # every prediction wrong: the user's entity clashes with none
+    start = text.index("ibuprofen")
+    end = start + len("ibuprofen")
+    _select(page, _units(text, start), _units(text, end))
+    expect(page.locator("#selection")).to_have_text(f"Selected: “ibuprofen” (characters {start}–{end})")
+    page.select_option("#type", ADDED_TYPE)
+    page.click("#add")
+    added = page.locator(f'#entities mark[data-start="{start}"][data-end="{end}"]')
+    expect(added).to_have_attribute("data-type", ADDED_TYPE)
+    expect(added.locator(".word")).to_have_text("ibuprofen")
+
+    before = len(store.records())
+    page.click("#send")
+    expect(page.locator("#status")).to_have_text(re.compile(r"Saved \(id user-\w+\) — thank you"))
+    record = store.records()[before]
+    assert record["text"] == text
+    tags = dict(zip(record["tokens"], record["tags"]))
+    assert tags["ibuprofen"] == f"B-{ADDED_TYPE}" and tags["for"] == "O" and tags["400mg"] == "O"
+    assert (record["tokens"], record["tags"]) == tags_from_char_spans(
+        text, [{"start": start, "end": end, "type": ADDED_TYPE}])
+    assert [(e["start"], e["end"], e["text"]) for e in record["predicted"]] == [
+        (e["start"], e["end"], e["text"]) for e in predicted]
+
+
+def test_a_selection_through_half_an_emoji_takes_the_whole_emoji(page, server):
+    """Half of a surrogate pair is no character: the page widens the selection to the whole emoji
+    rather than send an offset that Python cannot place."""
+    text = "🤕 headache"
+    _find(page, text)
+    _select(page, 1, 2)  # the second half of 🤕's two UTF-16 units
+    _expect()(page.locator("#selection")).to_have_text("Selected: “🤕” (characters 0–1)")
