@@ -194,6 +194,7 @@ def quality(files: dict, model: str, epochs: int, batch_size: int, processes: in
     per_process = max(1, batch_size // processes)
     arguments = (f"ner --model {model} --train {files['train']} --validation "
                  f"{files['validation']} --epochs {epochs} --batch-size {per_process} --output {out}"
+                 " --replace"  # its own folder, from an earlier check
                  + (f" --precision {precision}" if precision else ""))
     command = ([sys.executable, "-m", "helpers.train"] if processes == 1 else
                [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",

@@ -57,6 +57,26 @@ class TrainingStopped(RuntimeError):
     """Training cannot go on; the message says why and what to change."""
 
 
+def describe_run(out) -> str | None:
+    """What a run folder holds, in words (``None`` when it holds no run): the task, model and
+    best dev score of ``best/``, and whether an unfinished run's state is in ``last/``."""
+    out = Path(out)
+    best, last = out / "best", out / LAST
+    if not best.is_dir() and not last.is_dir():
+        return None
+    parts = []
+    if best.is_dir():
+        run = load_run_config(best) if (best / RUN_CONFIG).is_file() else {}
+        history = json.loads((out / HISTORY).read_text()) if (out / HISTORY).is_file() else {}
+        score = ", ".join(f"dev {k} {v:.4g}" for k, v in (history.get("best") or {}).items()
+                          if k != "epoch" and isinstance(v, float))
+        parts.append(f"the model of a {run.get('task', 'previous')} run of {run.get('model', 'a model')}"
+                     + (f" ({score})" if score else "") + " in best/")
+    if last.is_dir():
+        parts.append("an unfinished run's state in last/")
+    return " and ".join(parts)
+
+
 def load_run_config(model_dir) -> dict:
     """The ``run_config.json`` saved beside a model (``{}`` for a model from elsewhere), so
     prediction builds its inputs as training did (context, case feature)."""

@@ -33,6 +33,7 @@ from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
 from helpers import classify, curves, ner
+from helpers.checkpoint import LAST, describe_run
 from helpers.device import env_precision, env_threads, pick_device, pick_precision, set_threads
 from helpers.distributed import is_main_process, world_size
 from helpers.formats import DataFormatError
@@ -78,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--validation", help="a data file (not needed with a hub name)")
     common.add_argument("--test", help="a data file; scored once, with the best dev checkpoint")
     common.add_argument("--resume", action="store_true", help="continue from <output>/last")
+    common.add_argument("--replace", action="store_true",
+                        help="replace the run already in --output (refused without it)")
     add_options(common, TrainConfig)
     parser = argparse.ArgumentParser(prog="python -m helpers.train",
                                      description="Fine-tune BERT with the course's loop.")
@@ -160,6 +163,21 @@ def check_paths(parser: argparse.ArgumentParser, args) -> None:
     problem = output_problem(args.output_dir or str(MODELS / args.task))
     if problem:
         parser.error(f"argument --output: {problem}")
+
+
+def check_run_folder(parser: argparse.ArgumentParser, args) -> None:
+    """A run never replaces another run's model or state unasked: ``--output`` holding a run
+    needs ``--replace`` (or ``--resume`` to continue it), and ``--resume`` needs a saved state;
+    otherwise argparse's one-line error (exit 2), naming the run that is there."""
+    out = Path(args.output_dir or str(MODELS / args.task)).expanduser()
+    there = describe_run(out)
+    if args.resume and not (out / LAST).is_dir():
+        parser.error(f"argument --resume: {out / LAST} holds no saved state to continue"
+                     + (f" ({out} holds {there})" if there else "")
+                     + "; drop --resume to start a new run" + (" with --replace" if there else ""))
+    if there and not (args.resume or args.replace):
+        parser.error(f"argument --output: {out} holds {there}; pass --replace to replace it, "
+                     "--resume to continue it, or choose another --output")
 
 
 def output_problem(name: str) -> str | None:
@@ -277,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.task == "classify" and args.resume:
         parser.error("--resume is for ner runs; a classification run starts afresh")
     check_paths(parser, args)
+    if command != "curve":  # a curve writes one folder per run, each its own
+        check_run_folder(parser, args)
     try:
         config = settle(args)
     except (ValueError, RuntimeError, OSError) as err:

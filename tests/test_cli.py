@@ -269,3 +269,33 @@ def test_a_benchmark_that_is_not_here_is_one_error_line(task, name, tiny_bert, t
     assert code == 1 and err[-1].startswith("error: ") and "is not available here: no " in err[-1]
     assert str(tmp_path / "empty") in err[-1] and "COURSE_BENCHMARKS" in err[-1]
     assert "Traceback" not in "\n".join(err) and not (tmp_path / "run").exists()
+
+
+# ------------------------------------------------------------------ a run never replaces another unasked
+def test_a_second_run_into_a_folder_with_a_model_is_refused_unless_asked(tiny_bert, tiny_ner,
+                                                                         tmp_path, capsys):
+    """--output on a folder holding another run's best/ (here from another task and model) used to
+    overwrite it silently; now it is refused, naming the run there, and --replace replaces it."""
+    out = tmp_path / "run"
+    first = ["classify", "--train", str(FEEDBACK / "train.tsv"), "--validation", str(FEEDBACK / "dev.tsv"),
+             "--model", tiny_bert, "--epochs", "1", "--train-limit", "16", "--batch-size", "8",
+             "--output", str(out)]
+    assert run_main(first, capsys)[0] == 0
+    kept = (out / "best" / "model.safetensors").read_bytes()
+    second = ["ner", *data_flags(tiny_ner), "--model", tiny_bert, "--epochs", "1", "--output", str(out)]
+    code, err = run_main(second, capsys)
+    assert code == 2 and len([line for line in err if "error:" in line]) == 1
+    assert f"{out} holds the model of a classify run of {tiny_bert}" in err[-1]
+    assert "dev f1" in err[-1] and "--replace" in err[-1]
+    assert (out / "best" / "model.safetensors").read_bytes() == kept
+    assert run_main([*second, "--replace"], capsys)[0] == 0
+    assert json.loads((out / "best" / "run_config.json").read_text())["task"] == "ner"
+
+
+def test_resume_without_a_saved_state_is_refused(tiny_bert, tiny_ner, tmp_path, nothing_loaded, capsys):
+    """--resume with no last/ used to say "starting fresh" and replace the finished run's model."""
+    out = tmp_path / "run"
+    code, err = run_main(["ner", *data_flags(tiny_ner), "--model", tiny_bert, "--output", str(out),
+                          "--resume"], capsys)
+    assert code == 2 and f"error: argument --resume: {out / 'last'} holds no saved state" in err[-1]
+    assert not out.exists()
