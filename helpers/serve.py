@@ -353,6 +353,13 @@ def main(argv: list[str] | None = None) -> int:
         check_model_folder(args.model, "token")  # before anything loads or listens
     except ModelError as err:
         parser.error(f"--model {err}")
+    if args.store.expanduser().resolve() == args.request_log.expanduser().resolve():
+        parser.error(f"--store and --request-log are both {args.store}: expected two files")
+    for flag, path in (("--store", args.store), ("--request-log", args.request_log)):
+        try:
+            AnnotationStore(path)  # refuses a folder or a file that is no store
+        except (ValueError, OSError) as err:
+            parser.error(f"{flag} {err}")
     if not 1 <= args.port <= 65535 or args.max_chars < 1 or args.max_texts < 1:
         parser.error("--port must be 1-65535, --max-chars and --max-texts at least 1")
     import uvicorn

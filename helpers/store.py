@@ -114,11 +114,36 @@ class AnnotationStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._refuse_if_not_a_store()
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.torn_path = self.path.with_name(self.path.name + ".torn")
         if self._ends_torn():  # a writer may be in the middle of its line: look again under the lock
             with file_lock(self.lock_path):
                 self._set_aside_torn_tail()
+
+    def _refuse_if_not_a_store(self) -> None:
+        """A ``ValueError`` naming the path when it is a folder or another kind of file (a TSV of
+        training data, say): appending records to it would damage it. A new or empty file, or
+        one whose first line is a record (or a killed writer's unfinished first line), is a store."""
+        if self.path.exists() and not self.path.is_file():
+            raise ValueError(f"{self.path}: not a file; expected an annotation store (JSONL) or the "
+                             "name of a new one")
+        try:
+            with open(self.path, "rb") as handle:
+                first = handle.readline(1 << 20)
+        except FileNotFoundError:
+            return
+        if not first.endswith(b"\n"):
+            return  # empty, or one unfinished line: set aside as torn below
+        try:
+            record = json.loads(first)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            record = None
+        if not isinstance(record, dict) or "id" not in record:
+            shown = first[:60].decode("utf-8", "replace").rstrip()
+            raise ValueError(f"{self.path}: not an annotation store (its first line, {shown!r}, is "
+                             "no JSON record with an \"id\"); records are only appended to a store "
+                             "or a new file: choose another name")
 
     def _ends_torn(self) -> bool:
         """Whether the log's last byte is not a newline (an empty or missing log is not torn)."""
