@@ -37,6 +37,7 @@ from helpers.files import (
     sibling,
     swap_in,
 )
+from helpers.hub import ModelError
 from helpers.predict import predict_dataset
 from helpers.tagging import entity_types, tag_strings
 
@@ -71,6 +72,21 @@ def model_version(model_dir: str | Path) -> str:
         raise FileNotFoundError(f"{path}: no weights; expected a folder saved by the course's "
                                 "training loop (notebook 04)")
     return sha256_file(path)[:12]
+
+
+CARD_TITLE = re.compile(r"^# (\S+) \(version ([0-9a-f]+)\)", re.M)
+
+
+def check_card(model_dir: str | Path) -> None:
+    """Refuse a model folder whose card (``README.md``, written by ``save_bundle``) names other
+    weights than the folder holds: replaced weights would be served under a new version while
+    the card claims the old version and its F1. A folder without a card is left alone."""
+    card = Path(model_dir) / CARD
+    found = CARD_TITLE.search(card.read_text(encoding="utf-8")) if card.is_file() else None
+    if found and found.group(2) != model_version(model_dir):
+        raise ModelError(f"{card}: the card is for version {found.group(2)}, but the weights beside "
+                         f"it are version {model_version(model_dir)}: its scores do not describe "
+                         "them; evaluate and bundle the model again (notebook 07)")
 
 
 def datasheet_limits(path: str | Path = DATASHEET) -> list[str]:

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from helpers.bundle import CARD, model_version
+from helpers.bundle import CARD, check_card, model_version
 from helpers.device import pick_precision, set_threads
 from helpers.hub import ModelError, check_model_folder
 from helpers.predict import NerPredictor
@@ -132,6 +132,7 @@ class Service:
                  request_log: str | Path | None = None, limits: Limits = Limits(),
                  device: str | None = None):
         model_dir = Path(model_dir)
+        check_card(model_dir)  # the version served is the one its card describes
         self.predictor = NerPredictor(model_dir, device=device)
         self.limits = limits
         self.info = {"model_id": _model_id(model_dir), "model_version": model_version(model_dir),
@@ -351,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                      "saved by notebook 04 or bundled by notebook 07")
     try:
         check_model_folder(args.model, "token")  # before anything loads or listens
+        check_card(args.model)
     except ModelError as err:
         parser.error(f"--model {err}")
     if args.store.expanduser().resolve() == args.request_log.expanduser().resolve():

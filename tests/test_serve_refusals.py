@@ -52,3 +52,29 @@ def test_a_store_with_records_or_a_new_name_is_accepted(tmp_path):
     store = AnnotationStore(tmp_path / "corrections.jsonl")
     store.append({"id": "a", "tags": ["O"]})
     assert [r["id"] for r in AnnotationStore(store.path).records()] == ["a"]
+
+
+def test_a_bundle_whose_weights_no_longer_match_its_card_is_refused(tiny_tagger, tmp_path):
+    """Weights replaced after bundling were served under a new version while the card still
+    claimed the old version and its F1."""
+    from safetensors.torch import load_file, save_file
+
+    from helpers import serve as service
+    from helpers.bundle import check_card, model_version
+    from helpers.hub import ModelError
+
+    folder = tmp_path / "bundle"
+    shutil.copytree(tiny_tagger, folder)
+    card = f"---\n---\n\n# lab-to-launch/health-ner (version {model_version(folder)})\n\ntest F1 0.930\n"
+    (folder / "README.md").write_text(card)
+    check_card(folder)  # the card and its weights: accepted
+    weights = load_file(folder / "model.safetensors")
+    name = next(iter(weights))
+    weights[name] = weights[name] + 1  # a retraining written into the bundle
+    save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+    done = serve("--model", str(folder), "--store", str(tmp_path / "c.jsonl"),
+                 "--request-log", str(tmp_path / "r.jsonl"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "the card is for version" in done.stderr and model_version(folder) in done.stderr
+    with pytest.raises(ModelError, match="the card is for version"):
+        service.create_app(folder)
