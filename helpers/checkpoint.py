@@ -268,6 +268,7 @@ def save_state(guard: Guard, out: Path, point: ResumePoint) -> None:
             saved = {**asdict(point), "files": _manifest(partial)}
             if "mps" in guard.random_states:  # accelerate leaves this one out
                 saved["mps_random_state"] = guard.random_states["mps"].tolist()
+            saved["digest"] = _digest(saved)  # a value edited by hand is found at resume
             (partial / STATE).write_text(json.dumps(saved))
             flush_tree(partial)
             swap_in(partial, folder)
@@ -316,12 +317,25 @@ def load_state(accelerator, out: Path, settings: dict) -> ResumePoint | None:
         raise TrainingStopped(f"--resume with other settings than the run saved in {folder}: "
                               f"{', '.join(changes)}; use the same settings, or delete {folder} "
                               "to start afresh")
+    random_states = folder / f"random_states_{accelerator.process_index}.pkl"
+    try:  # accelerate skips random states it cannot load, silently: exact or refused
+        import torch
+
+        states = torch.load(random_states, weights_only=False)  # listed in the checked manifest
+        expected_torch = states["torch_manual_seed"]
+    except Exception as err:
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise TrainingStopped(f"{random_states} does not load ({reason}), so the resumed run could "
+                              f"not be exact; delete {folder} to start afresh") from err
     try:
         accelerator.load_state(str(folder))
     except Exception as err:
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise TrainingStopped(f"{folder} does not load into this run ({reason}); delete it to "
                               "start afresh") from err
+    if not torch.equal(torch.get_rng_state(), expected_torch):
+        raise TrainingStopped(f"{random_states} was not restored, so the resumed run could not be "
+                              f"exact; delete {folder} to start afresh")
     if "mps_random_state" in saved:
         import torch
 
@@ -342,10 +356,13 @@ def read_state(folder: Path) -> dict:
         raise refused(f"no {STATE} (the save did not finish)") from None
     except (OSError, ValueError) as err:
         raise refused(f"{STATE} is unreadable ({err})") from None
-    needed = {"files"} | {f.name for f in fields(ResumePoint)}
+    needed = {"files", "digest"} | {f.name for f in fields(ResumePoint)}
     if not isinstance(saved, dict) or not needed <= saved.keys():
         raise refused(f"{STATE} lacks the manifest of the state's files (a state saved by an "
                       "older version of the course, or damaged)")
+    if saved["digest"] != _digest({k: v for k, v in saved.items() if k != "digest"}):
+        raise refused(f"{STATE} was changed after it was saved (its digest differs): the run "
+                      "would resume from a point it never reached")
     for name, (size, digest) in saved["files"].items():
         path = folder / name
         if not path.is_file():
@@ -355,6 +372,11 @@ def read_state(folder: Path) -> dict:
         if sha256_file(path) != digest:
             raise refused(f"{name} is not the file that was saved (its SHA-256 differs)")
     return saved
+
+
+def _digest(saved: dict) -> str:
+    """SHA-256 of a state's ``trainer_state.json`` fields, the digest itself left out."""
+    return hashlib.sha256(json.dumps(saved, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _manifest(folder: Path) -> dict:

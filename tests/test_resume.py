@@ -293,9 +293,28 @@ def no_position(last: Path) -> None:
     (last / checkpoint.STATE).unlink()
 
 
+def edited_position(last: Path) -> None:
+    """``batch: 999, epoch: 9`` typed into trainer_state.json: a resume from a point never reached."""
+    saved = json.loads((last / checkpoint.STATE).read_text())
+    (last / checkpoint.STATE).write_text(json.dumps({**saved, "batch": 999, "epoch": 9}))
+
+
+def unloadable_random_states(last: Path) -> None:
+    """A random-state file that does not load, its manifest entry and digest made to match (as
+    a state from an incompatible version): accelerate would skip it without a word."""
+    (last / "random_states_0.pkl").write_bytes(b"not a pickle")
+    saved = json.loads((last / checkpoint.STATE).read_text())
+    saved["files"] = checkpoint._manifest(last)
+    saved["files"].pop(checkpoint.STATE, None)
+    saved.pop("digest")
+    (last / checkpoint.STATE).write_text(json.dumps({**saved, "digest": checkpoint._digest(saved)}))
+
+
 @pytest.mark.parametrize("damage, said", [(newer_weights, "model.safetensors"),
                                           (optimizer_cut_short, "optimizer.bin"),
-                                          (no_position, checkpoint.STATE)],
+                                          (no_position, checkpoint.STATE),
+                                          (edited_position, "changed after it was saved"),
+                                          (unloadable_random_states, "random_states_0.pkl does not load")],
                          ids=lambda x: getattr(x, "__name__", ""))
 def test_a_damaged_state_is_refused_in_one_line(tiny_bert, learnable, saved_state, tmp_path,
                                                 damage, said):
