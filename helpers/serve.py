@@ -175,6 +175,10 @@ class Service:
             tokens, tags = tags_from_char_spans(text, entities, types=entity_types(self.predictor.labels))
         except ValueError as err:
             raise Refused(422, str(err)) from None
+        for i, e in enumerate(predicted):  # what the model found, as the page received it
+            if not 0 <= e["start"] < e["end"] <= len(text) or text[e["start"]:e["end"]] != e["text"]:
+                raise Refused(422, f"predicted[{i}]: characters {e['start']}-{e['end']} of the text are "
+                                   f"{text[e['start']:e['end']]!r}, not {e['text']!r}")
         record = {"id": "user-" + hashlib.sha256(text.encode()).hexdigest()[:16],
                   "tokens": tokens, "tags": tags, "text": text, "annotator": "app-user",
                   "source": source, "model_version": model_version,
@@ -272,19 +276,22 @@ def _schemas(limits: Limits):
     """The request and response models (pydantic, imported only when a server is made)."""
     from types import SimpleNamespace
 
-    from pydantic import BaseModel, Field
+    from pydantic import BaseModel, ConfigDict, Field, field_validator
 
     class Versioned(BaseModel):  # every answer names the served model's version
         model_version: str
 
-    class Entity(BaseModel):
+    class Strict(BaseModel):  # a user's correction is stored as sent or refused, never coerced
+        model_config = ConfigDict(strict=True)  # "5" is no offset, true is no 1
+
+    class Entity(Strict):
         text: str
         type: str
         start: int = Field(ge=0)
         end: int = Field(ge=0)
         score: float = Field(ge=0, le=1)
 
-    class Span(BaseModel):
+    class Span(Strict):
         start: int = Field(ge=0, description="first character (0-based)")
         end: int = Field(gt=0, description="one past the last character")
         type: str
@@ -302,12 +309,19 @@ def _schemas(limits: Limits):
         model_id: str
         results: list[Result]
 
-    class CorrectionRequest(BaseModel):
+    class CorrectionRequest(Strict):
         text: str = Field(min_length=1)
         entities: list[Span] = Field(description="every entity the text should have, corrected")
         model_version: str = Field(max_length=64, description="the version that was corrected")
         predicted: list[Entity] = Field(default=[], description="what that model found")
         source: str = Field(default="api", max_length=32)
+
+        @field_validator("text")
+        @classmethod
+        def has_words(cls, text: str) -> str:
+            if not text.strip():
+                raise ValueError("the text is only white space: there is nothing to correct")
+            return text
 
     class CorrectionResponse(Versioned):
         saved: bool

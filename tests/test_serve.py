@@ -125,6 +125,31 @@ def test_a_bad_correction_is_refused_and_not_stored(served, entities, message):
     assert len(AnnotationStore(store).records()) == before
 
 
+GOOD_SPAN = {"start": 5, "end": 10, "type": "DOSAGE"}
+
+
+@pytest.mark.parametrize("changes, message", [
+    # true was stored as 1, "5" as 5
+    ({"entities": [{**GOOD_SPAN, "start": True}]}, "entities/0/start: Input should be a valid integer"),
+    ({"entities": [{**GOOD_SPAN, "start": "5"}]}, "entities/0/start: Input should be a valid integer"),
+    ({"entities": [{**GOOD_SPAN, "type": 3}]}, "entities/0/type"),
+    ({"text": "   \n "}, "only white space"),  # was stored as an empty record
+    ({"predicted": [{"text": "ibuprofen", "type": "MEDICATION", "start": 5, "end": 10, "score": 0.9}]},
+     "predicted[0]: characters 5-10 of the text are '400mg', not 'ibuprofen'"),
+    ({"predicted": [{"text": "400mg", "type": "DOSAGE", "start": 5, "end": 10, "score": "0.9"}]},
+     "predicted/0/score"),
+])
+def test_correction_fields_are_taken_as_sent_or_refused(served, changes, message):
+    """Strict types: a correction is stored exactly as the user meant it, or refused."""
+    client, store, _ = served
+    before = len(AnnotationStore(store).records())
+    body = {"text": TEXT, "entities": [GOOD_SPAN], "model_version": "x", **changes}
+    answer = client.post("/v1/corrections", json=body)
+    assert answer.status_code == 422, answer.text
+    assert message in answer.json()["detail"] and answer.json()["model_version"]
+    assert len(AnnotationStore(store).records()) == before
+
+
 def test_the_request_log_keeps_counts_never_text(served):
     client, _, log = served
     secret = "my private rash behind the left knee"
