@@ -14,8 +14,8 @@ that made a prediction, whichever folder they were copied to.
     >>> limits[0].startswith("Synthetic, not real user data.")
     True
 
-Imports: ``checkpoint`` (the run config), ``evaluate``, ``files`` (whole folders), ``predict``,
-``tagging``.
+Imports: ``checkpoint`` (the run config), ``evaluate``, ``files`` (whole folders), ``hub``
+(its model error), ``predict``, ``tagging``.
 """
 
 from __future__ import annotations

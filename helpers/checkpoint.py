@@ -18,7 +18,7 @@ a step, a gradient accumulation or a save) and keeps the random states of that p
     ['lr 0.01 -> 0.005']
 
 Imports: ``distributed`` (a Ctrl-C that stops every process at one step), ``files`` (atomic
-writes, whole folders), ``hub`` (quiet model loading).
+writes, whole folders), ``hub`` (quiet model loading), ``modelfolder`` (checked before loading).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ from helpers.files import (
     sibling,
     swap_in,
 )
-from helpers.hub import check_model_folder, quiet_transformers
+from helpers.hub import quiet_transformers
+from helpers.modelfolder import check_model_folder
 
 RUN_CONFIG = "run_config.json"
 HISTORY = "history.json"

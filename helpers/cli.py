@@ -19,8 +19,8 @@ stderr and exit code 2 (a flag) or 1 (anything else).
     python -m helpers.train curve --train train.txt --validation valid.txt \\
         --sizes 250,500,1000,2000 --seeds 42,1 --check-full     # lessons/08_iterate.md
 
-Imports: ``classify``, ``curves``, ``device``, ``distributed``, ``formats``, ``hub``, ``ner``,
-``recipe``, ``train``.
+Imports: ``checkpoint`` (what a run folder holds), ``classify``, ``curves``, ``device``,
+``distributed``, ``formats``, ``hub``, ``modelfolder``, ``ner``, ``recipe``, ``train``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from helpers.device import env_precision, env_threads, pick_device, pick_precisi
 from helpers.distributed import is_main_process, world_size
 from helpers.formats import DataFormatError
 from helpers.hub import BUNDLED_MODEL, ModelChoice, ModelError, check_hub, resolve_model
+from helpers.modelfolder import check_model_folder
 from helpers.recipe import CONFIGS, MODELS, TrainConfig, bounded, defaults, from_recipe
 from helpers.train import TrainingStopped
 
@@ -127,6 +128,8 @@ def config_from(args, choice: ModelChoice | None = None) -> TrainConfig:
     values = {f.name: getattr(args, f.name) for f in fields(config_class) if f.metadata.get("cli")}
     tuning = values.get("tuning", "full")
     choice = choice or resolve_model(args.model)
+    if choice.source == "local":
+        check_model_folder(choice.path)  # whole, before any data is read
     try:
         chosen = defaults(choice.path, args.task, tuning)
     except (OSError, ValueError) as err:

@@ -21,12 +21,14 @@ sent it to be learnt from (lessons/07_ship.md). The server binds to 127.0.0.1 un
 
 ``helpers.server`` runs this service as a real process and load-tests it.
 
-Imports: ``bundle`` (model version), ``device``, ``predict``, ``store``, ``tagging``.
+Imports: ``bundle`` (model version, card), ``device``, ``guards`` (the body limit), ``hub``,
+``modelfolder``, ``predict``, ``store``, ``tagging``.
 """
 
 
 import argparse
 import hashlib
+import json
 import os
 import queue
 import re
@@ -40,7 +42,9 @@ from pathlib import Path
 
 from helpers.bundle import CARD, check_card, model_version
 from helpers.device import pick_precision, set_threads
-from helpers.hub import ModelError, check_model_folder
+from helpers.guards import BodyLimit
+from helpers.hub import ModelError
+from helpers.modelfolder import check_model_folder
 from helpers.predict import NerPredictor
 from helpers.store import AnnotationStore
 from helpers.tagging import entity_types, tags_from_char_spans
@@ -183,9 +187,24 @@ class Service:
                   "tokens": tokens, "tags": tags, "text": text, "annotator": "app-user",
                   "source": source, "model_version": model_version,
                   "served_version": self.version, "predicted": predicted, "saved_at": utc_now()}
+        try:
+            json.dumps(record, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as err:  # a lone surrogate ("\ud800") is no character
+            raise Refused(422, f"the correction holds {err.object[err.start:err.end]!r}, half of a "
+                               "UTF-16 pair and no Unicode character: send valid text") from None
         self.corrections.append(record)
         return {"saved": True, "id": record["id"], "tokens": tokens, "tags": tags,
                 "model_version": self.version}
+
+
+UNREADABLE = (422, "request body: not a JSON text this service can read (UTF-8 JSON, nested at "
+                   "most a few levels)")
+
+
+def validation_message(errors: list[dict]) -> str:
+    """pydantic's errors as one line: ``field/path: message; ...``."""
+    return "; ".join(("/".join(str(p) for p in e["loc"][1:]) or "request body") + ": " + e["msg"]
+                     if e["type"] != "json_invalid" else "request body: not valid JSON" for e in errors)
 
 
 def create_app(model_dir: str | Path, store_path: str | Path | None = None,
@@ -193,8 +212,8 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
                device: str | None = None):
     """The FastAPI app serving the model in ``model_dir`` (loaded now, once). Corrections go
     to ``store_path`` and per-request counts to ``request_log`` (``None``: not kept)."""
-    from fastapi import FastAPI, Request
-    from fastapi.exceptions import RequestValidationError
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError, StarletteHTTPException
     from fastapi.responses import HTMLResponse, JSONResponse
 
     schema = _schemas(limits)
@@ -211,19 +230,17 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request, err: RequestValidationError):
-        return problem(422, "; ".join(
-            ("/".join(str(p) for p in e["loc"][1:]) or "request body") + ": " + e["msg"]
-            if e["type"] != "json_invalid" else "request body: not valid JSON"
-            for e in err.errors()))
+        return problem(422, validation_message(err.errors()))
 
     @app.exception_handler(Refused)
     async def refused(_request, err: Refused):
         return problem(err.status, str(err))
 
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next):
-        refused = _body_refused(request.headers, limits.max_body_bytes)
-        return problem(*refused) if refused else await call_next(request)
+    @app.exception_handler(StarletteHTTPException)  # 400: a body not UTF-8 or nested too deep
+    async def http_error(_request, err: StarletteHTTPException):
+        return problem(*(UNREADABLE if err.status_code == 400 else (err.status_code, str(err.detail))))
+
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
 
     @app.get("/healthz", response_model=schema.Health)
     def healthz():
@@ -247,19 +264,6 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
     return app
 
 
-def _body_refused(headers, max_bytes: int) -> tuple[int, str] | None:
-    """Why a request's body is refused before it is read (status and message), or None: over
-    the size limit by its ``Content-Length`` (413), or sent in chunks without one (411: its
-    size could only be known by reading it)."""
-    if "content-length" not in headers and "transfer-encoding" in headers:
-        return 411, ("send the body with a Content-Length header (a chunked body cannot be "
-                     "checked against the size limit before it is read)")
-    size = headers.get("content-length", "0")
-    if not size.isdigit() or int(size) > max_bytes:
-        return 413, f"request body of {size} bytes: the limit is {max_bytes}"
-    return None
-
-
 def _request_record(found: list[list[dict]], texts: list[str], version: str,
                     milliseconds: float) -> dict:
     """What the request log keeps of one request: counts, never the text."""
@@ -272,11 +276,11 @@ def _request_record(found: list[list[dict]], texts: list[str], version: str,
             "latency_ms": round(milliseconds, 2)}
 
 
-def _schemas(limits: Limits):
-    """The request and response models (pydantic, imported only when a server is made)."""
+def _answers():
+    """The response models, and ``Entity`` (also what a correction says the model found)."""
     from types import SimpleNamespace
 
-    from pydantic import BaseModel, ConfigDict, Field, field_validator
+    from pydantic import BaseModel, ConfigDict, Field
 
     class Versioned(BaseModel):  # every answer names the served model's version
         model_version: str
@@ -291,37 +295,12 @@ def _schemas(limits: Limits):
         end: int = Field(ge=0)
         score: float = Field(ge=0, le=1)
 
-    class Span(Strict):
-        start: int = Field(ge=0, description="first character (0-based)")
-        end: int = Field(gt=0, description="one past the last character")
-        type: str
-
-    class EntitiesRequest(BaseModel):
-        texts: str | list[str] = Field(description=f"one text or a list of up to "
-                                                   f"{limits.max_texts}, each up to "
-                                                   f"{limits.max_chars} characters",
-                                       examples=[["took 400mg ibuprofen for a headache at 9am"]])
-
     class Result(BaseModel):
         entities: list[Entity]
 
     class EntitiesResponse(Versioned):
         model_id: str
         results: list[Result]
-
-    class CorrectionRequest(Strict):
-        text: str = Field(min_length=1)
-        entities: list[Span] = Field(description="every entity the text should have, corrected")
-        model_version: str = Field(max_length=64, description="the version that was corrected")
-        predicted: list[Entity] = Field(default=[], description="what that model found")
-        source: str = Field(default="api", max_length=32)
-
-        @field_validator("text")
-        @classmethod
-        def has_words(cls, text: str) -> str:
-            if not text.strip():
-                raise ValueError("the text is only white space: there is nothing to correct")
-            return text
 
     class CorrectionResponse(Versioned):
         saved: bool
@@ -342,6 +321,43 @@ def _schemas(limits: Limits):
 
     return SimpleNamespace(**{name: c for name, c in locals().items() if isinstance(c, type)
                               and issubclass(c, BaseModel) and c is not BaseModel})
+
+
+def _schemas(limits: Limits):
+    """The request and response models (pydantic, imported only when a server is made)."""
+    from types import SimpleNamespace
+
+    from pydantic import BaseModel, Field, field_validator
+
+    answers = _answers()
+
+    class Span(answers.Strict):
+        start: int = Field(ge=0, description="first character (0-based)")
+        end: int = Field(gt=0, description="one past the last character")
+        type: str
+
+    class EntitiesRequest(BaseModel):
+        texts: str | list[str] = Field(description=f"one text or a list of up to "
+                                                   f"{limits.max_texts}, each up to "
+                                                   f"{limits.max_chars} characters",
+                                       examples=[["took 400mg ibuprofen for a headache at 9am"]])
+
+    class CorrectionRequest(answers.Strict):
+        text: str = Field(min_length=1)
+        entities: list[Span] = Field(description="every entity the text should have, corrected")
+        model_version: str = Field(max_length=64, description="the version that was corrected")
+        predicted: list[answers.Entity] = Field(default=[], description="what that model found")
+        source: str = Field(default="api", max_length=32)
+
+        @field_validator("text")
+        @classmethod
+        def has_words(cls, text: str) -> str:
+            if not text.strip():
+                raise ValueError("the text is only white space: there is nothing to correct")
+            return text
+
+    return SimpleNamespace(**vars(answers), Span=Span, EntitiesRequest=EntitiesRequest,
+                           CorrectionRequest=CorrectionRequest)
 
 
 # --------------------------------------------------------------------------- command line

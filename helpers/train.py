@@ -19,7 +19,7 @@ would have, or is refused (``checkpoint``). Notebook 04 walks through ``train_on
     >>> h.best_epoch, h.epochs_since_best
     (1, 1)
 
-Imports: ``checkpoint``, ``device``, ``hub``, ``recipe``.
+Imports: ``checkpoint``, ``device``, ``modelfolder`` (the model, resolved and checked), ``recipe``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pathlib import Path
 from helpers import checkpoint
 from helpers.checkpoint import TrainingStopped  # raised here too; ``train.TrainingStopped`` for callers
 from helpers.device import peak_memory_mb, pick_device, pick_precision, reset_peak_memory, seed_everything
-from helpers.hub import resolve_model
+from helpers.modelfolder import resolve_checked
 from helpers.recipe import TrainConfig
 
 # The resumable state (model, optimizer moments, scheduler, random states: about 12 bytes per
@@ -392,7 +392,7 @@ def start_run(config: TrainConfig, splits) -> tuple:
     from transformers import AutoTokenizer
 
     seed_everything(config.seed)
-    choice = resolve_model(config.model)
+    choice = resolve_checked(config.model)  # a folder that would load as something else: refused
     limits = {name: config.train_limit if name == "train" else config.eval_limit for name in splits}
     splits = {name: ds.select(range(min(limits[name] or len(ds), len(ds))))
               for name, ds in splits.items()}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import hub
+from helpers import hub, modelfolder
 from helpers.checkpoint import load_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ def damaged(tiny_tagger, tmp_path, how) -> Path:
 
 
 def no_tokenizer(folder: Path):
-    for name in hub.TOKENIZER_FILES + ("tokenizer_config.json", "special_tokens_map.json"):
+    for name in modelfolder.TOKENIZER_FILES + ("tokenizer_config.json", "special_tokens_map.json"):
         (folder / name).unlink(missing_ok=True)
 
 
@@ -73,7 +73,7 @@ def test_a_damaged_model_folder_is_refused_by_the_loader(tiny_tagger, tmp_path, 
 
 
 def test_the_undamaged_folder_loads(tiny_tagger):
-    hub.check_model_folder(tiny_tagger, "token")
+    modelfolder.check_model_folder(tiny_tagger, "token")
     model, tokenizer, _ = load_model(tiny_tagger, "token")
     assert len(tokenizer) == model.config.vocab_size
 

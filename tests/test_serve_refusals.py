@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,3 +80,102 @@ def test_a_bundle_whose_weights_no_longer_match_its_card_is_refused(tiny_tagger,
     assert "the card is for version" in done.stderr and model_version(folder) in done.stderr
     with pytest.raises(ModelError, match="the card is for version"):
         service.create_app(folder)
+
+
+# ------------------------------------------------------------------ the body limit and odd bodies
+def raw_request(url: str, head: str, body: bytes) -> tuple[int, dict]:
+    """One HTTP/1.1 request written byte for byte on a socket (no client library fixes its
+    headers); the status and the JSON answer."""
+    import json
+    import socket
+    from urllib.parse import urlparse
+
+    where = urlparse(url)
+    with socket.create_connection((where.hostname, where.port), timeout=30) as sock:
+        sock.sendall(head.encode("latin-1") + b"\r\n" + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < int(
+                re.search(rb"content-length: (\d+)", answer, re.I).group(1)):
+            part = sock.recv(65536)
+            if not part:
+                break
+            answer += part
+    status = int(answer.split(b" ", 2)[1])
+    return status, json.loads(answer.split(b"\r\n\r\n", 1)[1])
+
+
+def test_a_chunked_body_with_a_small_content_length_is_refused(tiny_tagger, tmp_path):
+    """``Content-Length: 10`` with ``Transfer-Encoding: chunked`` let a 14.7 MB correction in."""
+    from helpers import server
+    from helpers.store import AnnotationStore
+
+    store = tmp_path / "corrections.jsonl"
+    text = "headache " * 200_000  # 1.8 MB, over the 1 MB limit
+    body = json.dumps({"text": text, "entities": [], "model_version": "x"}).encode()
+    chunked = b"".join(f"{len(body[i:i + 65536]):x}\r\n".encode() + body[i:i + 65536] + b"\r\n"
+                       for i in range(0, len(body), 65536)) + b"0\r\n\r\n"
+    with server.serving(tiny_tagger, store_path=store) as url:
+        head = (f"POST /v1/corrections HTTP/1.1\r\nHost: {url.split('//')[1]}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 10\r\n"
+                "Transfer-Encoding: chunked\r\nConnection: close\r\n")
+        status, answer = raw_request(url, head, chunked)
+    assert status == 411 and "Transfer-Encoding" in answer["detail"] and answer["model_version"]
+    assert AnnotationStore(store).records() == []
+
+
+def asgi_post(app, path: str, body_parts: list[bytes], headers: list[tuple[bytes, bytes]]):
+    """Call the ASGI app directly with a body in ``body_parts``, whatever the headers claim."""
+    import asyncio
+    import json
+
+    parts = [{"type": "http.request", "body": p, "more_body": i < len(body_parts) - 1}
+             for i, p in enumerate(body_parts)]
+    sent = []
+
+    async def receive():
+        return parts.pop(0) if parts else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "headers": headers, "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80)}
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status, json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+
+
+def test_the_limit_holds_on_the_bytes_read_whatever_content_length_says(tiny_tagger, tmp_path):
+    from helpers import serve as service
+    from helpers.store import AnnotationStore
+
+    store = tmp_path / "corrections.jsonl"
+    app = service.create_app(tiny_tagger, store, limits=service.Limits(max_body_bytes=1000))
+    body = json.dumps({"text": "headache " * 500, "entities": [], "model_version": "x"}).encode()
+    status, answer = asgi_post(app, "/v1/corrections", [body[:500], body[500:]],
+                               [(b"content-type", b"application/json"), (b"content-length", b"10")])
+    assert status == 413 and "the limit is 1000" in answer["detail"] and answer["model_version"]
+    assert AnnotationStore(store).records() == []
+
+
+@pytest.mark.parametrize("body, said", [
+    (b'{"text": "fever \\ud800", "entities": [], "model_version": "x"}', "text: Input should be a valid"),
+    (b'{"text": "fever", "entities": [], "model_version": "x", "predicted": [{"text": "\\ud800", '
+     b'"type": "SYMPTOM", "start": 0, "end": 5, "score": 0.5}]}', "predicted[0]"),
+    ('{"text": "fièvre", "entities": [], "model_version": "x"}'.encode("latin-1"), "request body"),
+    (b'{"text": ' + b"[" * 5000 + b"]" * 5000 + b"}", "request body"),
+])
+def test_odd_bodies_get_the_documented_422_with_the_version(tiny_tagger, tmp_path, body, said):
+    """A lone surrogate gave a 500; a body that is not UTF-8 or nested 5,000 deep a bare 400."""
+    from fastapi.testclient import TestClient
+
+    from helpers import serve as service
+    from helpers.store import AnnotationStore
+
+    store = tmp_path / "corrections.jsonl"
+    client = TestClient(service.create_app(tiny_tagger, store), raise_server_exceptions=False)
+    answer = client.post("/v1/corrections", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert said in answer.json()["detail"] and answer.json()["model_version"]
+    assert AnnotationStore(store).records() == []
