@@ -175,9 +175,24 @@ def cpu_count() -> int:
     return n
 
 
+MAX_THREADS_PER_CORE = 4  # more only exhausts the process limit (100000 did)
+
+
+def threads_problem(n: int) -> str | None:
+    """Why ``n`` torch threads cannot be, or ``None``: from 1 to 4 per usable core.
+
+    >>> threads_problem(0), threads_problem(100_000) is not None, threads_problem(1)
+    ('is not a whole number >= 1', True, None)
+    """
+    most = MAX_THREADS_PER_CORE * cpu_count()
+    if n < 1:
+        return "is not a whole number >= 1"
+    return f"is more than {most} (4 per usable core)" if n > most else None
+
+
 def env_threads() -> int | None:
-    """``$COURSE_THREADS`` as a whole number >= 1, ``None`` when unset or empty; a
-    ``ValueError`` naming the variable otherwise.
+    """``$COURSE_THREADS`` as a whole number from 1 to 4 per usable core, ``None`` when unset
+    or empty; a ``ValueError`` naming the variable otherwise.
 
     >>> os.environ["COURSE_THREADS"] = " 2 "; env_threads()
     2
@@ -191,9 +206,9 @@ def env_threads() -> int | None:
         n = int(raw)
     except ValueError:
         n = 0
-    if n < 1:
-        raise ValueError(f"COURSE_THREADS={raw!r} is not a whole number >= 1 (the CPU threads "
-                         "torch may use); unset it to use every usable core")
+    if problem := threads_problem(n):
+        raise ValueError(f"COURSE_THREADS={raw!r} {problem} (the CPU threads torch may use); "
+                         "unset it to use every usable core")
     return n
 
 

@@ -11,29 +11,42 @@ Imports: none.
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 
 class BodyLimit:
     """ASGI middleware: a body refused by its headers (``body_refused``) is not read at all,
     and the size limit holds on the bytes read, whatever the headers said (a ``Content-Length``
-    is a claim): past it reading stops with a 413. Each refusal is FastAPI's ``HTTPException``,
-    raised where the endpoint reads its body, so the app answers it like any other."""
+    is a claim): past it reading stops with a 413, and a body still incomplete ``seconds``
+    after the first read (a client that stalls half-way) with a 408. Each refusal is FastAPI's
+    ``HTTPException``, raised where the endpoint reads its body, so the app answers it like
+    any other."""
 
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, seconds: float = 10.0):
+        self.app, self.max_bytes, self.seconds = app, max_bytes, seconds
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        refused, seen = body_refused(headers, self.max_bytes), 0
+        refused, seen, done, deadline = body_refused(headers, self.max_bytes), 0, False, None
 
         async def counted():
-            nonlocal seen
+            nonlocal seen, done, deadline
             from fastapi import HTTPException  # FastAPI lets its own pass through body parsing
 
             if refused:
                 raise HTTPException(*refused)
-            message = await receive()
+            if done:  # the body is in: what follows (a disconnect) has no deadline
+                return await receive()
+            deadline = deadline or time.monotonic() + self.seconds
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                raise HTTPException(408, f"the request body did not arrive within {self.seconds:g} "
+                                         "s") from None
+            done = message["type"] != "http.request" or not message.get("more_body", False)
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
                 raise HTTPException(413, f"request body over {self.max_bytes} bytes: the limit is "

@@ -22,7 +22,7 @@ sent it to be learnt from (lessons/07_ship.md). The server binds to 127.0.0.1 un
 ``helpers.server`` runs this service as a real process and load-tests it.
 
 Imports: ``bundle`` (model version, card), ``device``, ``guards`` (the body limit), ``hub``,
-``modelfolder``, ``predict``, ``store``, ``tagging``.
+``modelfolder``, ``predict``, ``schemas``, ``store``, ``tagging``.
 """
 
 
@@ -41,11 +41,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from helpers.bundle import CARD, check_card, model_version
-from helpers.device import pick_precision, set_threads
+from helpers.device import pick_precision, set_threads, threads_problem
 from helpers.guards import BodyLimit
 from helpers.hub import ModelError
 from helpers.modelfolder import check_model_folder
 from helpers.predict import NerPredictor
+from helpers.schemas import schemas
 from helpers.store import AnnotationStore
 from helpers.tagging import entity_types, tags_from_char_spans
 
@@ -59,6 +60,10 @@ class Limits:
 
     max_chars: int = 5000  # characters per text (a long log entry is ~1,000)
     max_texts: int = 64  # texts per request
+    # words per request, all its texts together: the model's time per request is bounded (about a
+    # second of a 2-core CPU for MiniLM), so a small request never waits long behind a large one
+    max_words: int = 4000
+    body_seconds: float = 10.0  # to receive a whole body, from its first bytes
     max_body_bytes: int = 1_000_000  # the whole JSON body
 
 
@@ -86,8 +91,8 @@ class Batcher:
     texts were in the failed batch.
     """
 
-    def __init__(self, predict, max_texts: int = 32):
-        self.predict, self.max_texts = predict, max_texts
+    def __init__(self, predict, max_texts: int = 32, max_words: int = 4000):
+        self.predict, self.max_texts, self.max_words = predict, max_texts, max_words
         self.waiting: queue.Queue = queue.Queue()
         threading.Thread(target=self._work, daemon=True, name="batcher").start()
 
@@ -102,13 +107,13 @@ class Batcher:
     def _work(self) -> None:
         while True:
             group = [self.waiting.get()]
-            count = len(group[0]["texts"])
-            while count < self.max_texts:
+            count, words = len(group[0]["texts"]), _words(group[0]["texts"])
+            while count < self.max_texts and words < self.max_words:  # a batch's work is bounded
                 try:
                     group.append(self.waiting.get_nowait())
                 except queue.Empty:
                     break
-                count += len(group[-1]["texts"])
+                count, words = count + len(group[-1]["texts"]), words + _words(group[-1]["texts"])
             try:
                 found = self.predict([text for slot in group for text in slot["texts"]])
                 for slot in group:
@@ -118,6 +123,10 @@ class Batcher:
                     slot["error"] = err
             for slot in group:
                 slot["done"].set()
+
+
+def _words(texts: list[str]) -> int:
+    return sum(len(text.split()) for text in texts)
 
 
 class Refused(ValueError):
@@ -147,7 +156,8 @@ class Service:
         self.version = self.info["model_version"]
         self.corrections = AnnotationStore(store_path) if store_path else None
         self.requests_log = AnnotationStore(request_log) if request_log else None
-        self.batcher = Batcher(self.predictor.predict, max_texts=max(limits.max_texts, 32))
+        self.batcher = Batcher(self.predictor.predict, max_texts=max(limits.max_texts, 32),
+                               max_words=limits.max_words)
 
     def entities(self, texts: list[str]) -> dict:
         """The entities of each text (``Refused`` over a limit), its counts in the request log."""
@@ -158,6 +168,9 @@ class Service:
             if len(text) > self.limits.max_chars:
                 raise Refused(413, f"texts[{number}] has {len(text)} characters: the limit is "
                                    f"{self.limits.max_chars} per text")
+        if (words := _words(texts)) > self.limits.max_words:
+            raise Refused(413, f"{words} words in one request: the limit is {self.limits.max_words}"
+                               " (send them in several requests)")
         start = time.perf_counter()
         found = self.batcher(texts)
         milliseconds = 1000 * (time.perf_counter() - start)
@@ -197,6 +210,7 @@ class Service:
                 "model_version": self.version}
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 UNREADABLE = (422, "request body: not a JSON text this service can read (UTF-8 JSON, nested at "
                    "most a few levels)")
 
@@ -209,14 +223,16 @@ def validation_message(errors: list[dict]) -> str:
 
 def create_app(model_dir: str | Path, store_path: str | Path | None = None,
                request_log: str | Path | None = None, limits: Limits = Limits(),
-               device: str | None = None):
+               device: str | None = None, hosts: tuple[str, ...] = LOCAL_HOSTS):
     """The FastAPI app serving the model in ``model_dir`` (loaded now, once). Corrections go
-    to ``store_path`` and per-request counts to ``request_log`` (``None``: not kept)."""
+    to ``store_path`` and per-request counts to ``request_log`` (``None``: not kept); requests
+    for another ``Host`` than ``hosts`` get 400."""
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError, StarletteHTTPException
     from fastapi.responses import HTMLResponse, JSONResponse
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-    schema = _schemas(limits)
+    schema = schemas(limits)
     service = Service(model_dir, store_path, request_log, limits, device)
     app = FastAPI(title="Lab to Launch: health-log entities", version=service.version,
                   description="Symptoms, body parts, medications, doses and times in free-text "
@@ -240,7 +256,9 @@ def create_app(model_dir: str | Path, store_path: str | Path | None = None,
     async def http_error(_request, err: StarletteHTTPException):
         return problem(*(UNREADABLE if err.status_code == 400 else (err.status_code, str(err.detail))))
 
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, seconds=limits.body_seconds)
+    # only the names this server answers to: a page elsewhere cannot post through DNS rebinding
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))
 
     @app.get("/healthz", response_model=schema.Health)
     def healthz():
@@ -276,90 +294,6 @@ def _request_record(found: list[list[dict]], texts: list[str], version: str,
             "latency_ms": round(milliseconds, 2)}
 
 
-def _answers():
-    """The response models, and ``Entity`` (also what a correction says the model found)."""
-    from types import SimpleNamespace
-
-    from pydantic import BaseModel, ConfigDict, Field
-
-    class Versioned(BaseModel):  # every answer names the served model's version
-        model_version: str
-
-    class Strict(BaseModel):  # a user's correction is stored as sent or refused, never coerced
-        model_config = ConfigDict(strict=True)  # "5" is no offset, true is no 1
-
-    class Entity(Strict):
-        text: str
-        type: str
-        start: int = Field(ge=0)
-        end: int = Field(ge=0)
-        score: float = Field(ge=0, le=1)
-
-    class Result(BaseModel):
-        entities: list[Entity]
-
-    class EntitiesResponse(Versioned):
-        model_id: str
-        results: list[Result]
-
-    class CorrectionResponse(Versioned):
-        saved: bool
-        id: str
-        tokens: list[str]
-        tags: list[str]
-
-    class Health(Versioned):
-        status: str
-        model_id: str
-        precision: str
-        device: str
-        labels: list[str]
-        limits: dict
-
-    class Problem(Versioned):
-        detail: str
-
-    return SimpleNamespace(**{name: c for name, c in locals().items() if isinstance(c, type)
-                              and issubclass(c, BaseModel) and c is not BaseModel})
-
-
-def _schemas(limits: Limits):
-    """The request and response models (pydantic, imported only when a server is made)."""
-    from types import SimpleNamespace
-
-    from pydantic import BaseModel, Field, field_validator
-
-    answers = _answers()
-
-    class Span(answers.Strict):
-        start: int = Field(ge=0, description="first character (0-based)")
-        end: int = Field(gt=0, description="one past the last character")
-        type: str
-
-    class EntitiesRequest(BaseModel):
-        texts: str | list[str] = Field(description=f"one text or a list of up to "
-                                                   f"{limits.max_texts}, each up to "
-                                                   f"{limits.max_chars} characters",
-                                       examples=[["took 400mg ibuprofen for a headache at 9am"]])
-
-    class CorrectionRequest(answers.Strict):
-        text: str = Field(min_length=1)
-        entities: list[Span] = Field(description="every entity the text should have, corrected")
-        model_version: str = Field(max_length=64, description="the version that was corrected")
-        predicted: list[answers.Entity] = Field(default=[], description="what that model found")
-        source: str = Field(default="api", max_length=32)
-
-        @field_validator("text")
-        @classmethod
-        def has_words(cls, text: str) -> str:
-            if not text.strip():
-                raise ValueError("the text is only white space: there is nothing to correct")
-            return text
-
-    return SimpleNamespace(**vars(answers), Span=Span, EntitiesRequest=EntitiesRequest,
-                           CorrectionRequest=CorrectionRequest)
-
-
 # --------------------------------------------------------------------------- command line
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.serve",
@@ -375,8 +309,34 @@ def main(argv: list[str] | None = None) -> int:
                         help="counts per request (never the text)")
     parser.add_argument("--max-chars", type=int, default=Limits.max_chars)
     parser.add_argument("--max-texts", type=int, default=Limits.max_texts)
+    parser.add_argument("--max-words", type=int, default=Limits.max_words,
+                        help="words per request, all its texts together")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--allowed-host", action="append", default=[],
+                        help="a host name clients may use besides 127.0.0.1 and localhost (repeat it)")
     args = parser.parse_args(argv)
+    check_args(parser, args)
+    import uvicorn
+
+    if args.threads:
+        set_threads(args.threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is a local folder
+    hosts = LOCAL_HOSTS + tuple(args.allowed_host) + (() if args.host in ("0.0.0.0", "::") else (args.host,))
+    app = create_app(args.model, args.store, args.request_log, hosts=hosts,
+                     limits=Limits(max_chars=args.max_chars, max_texts=args.max_texts,
+                                   max_words=args.max_words))
+    print(f"Serving {args.model} on http://{args.host}:{args.port} (demo at /, docs at /docs); "
+          f"corrections go to {args.store}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def check_args(parser: argparse.ArgumentParser, args) -> None:
+    """Every setting checked before the model loads or the port opens: argparse's one-line error."""
+    if not 1 <= args.port <= 65535 or args.max_chars < 1 or args.max_texts < 1 or args.max_words < 1:
+        parser.error("--port must be 1-65535, --max-chars, --max-texts and --max-words at least 1")
+    if args.threads is not None and (problem := threads_problem(args.threads)):
+        parser.error(f"--threads {args.threads} {problem}")
     if not (args.model / "model.safetensors").is_file():
         parser.error(f"--model {args.model}: no model.safetensors there; expected a folder "
                      "saved by notebook 04 or bundled by notebook 07")
@@ -392,19 +352,6 @@ def main(argv: list[str] | None = None) -> int:
             AnnotationStore(path)  # refuses a folder or a file that is no store
         except (ValueError, OSError) as err:
             parser.error(f"{flag} {err}")
-    if not 1 <= args.port <= 65535 or args.max_chars < 1 or args.max_texts < 1:
-        parser.error("--port must be 1-65535, --max-chars and --max-texts at least 1")
-    import uvicorn
-
-    if args.threads:
-        set_threads(args.threads)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is a local folder
-    app = create_app(args.model, args.store, args.request_log,
-                     Limits(max_chars=args.max_chars, max_texts=args.max_texts))
-    print(f"Serving {args.model} on http://{args.host}:{args.port} (demo at /, docs at /docs); "
-          f"corrections go to {args.store}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    return 0
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def served(tiny_tagger, tmp_path_factory):
     store, log = folder / "corrections.jsonl", folder / "requests.jsonl"
     app = serve.create_app(tiny_tagger, store, log, serve.Limits(max_chars=200, max_texts=4,
                                                                   max_body_bytes=20_000))
-    return TestClient(app), store, log
+    return TestClient(app, base_url="http://127.0.0.1"), store, log
 
 
 def test_healthz_names_the_model_and_its_version(served, tiny_tagger):
@@ -34,7 +34,8 @@ def test_healthz_names_the_model_and_its_version(served, tiny_tagger):
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["model_version"] == model_version(tiny_tagger)
     assert health["precision"] in ("fp32", "bf16", "fp16") and len(health["labels"]) == 11
-    assert health["limits"] == {"max_chars": 200, "max_texts": 4, "max_body_bytes": 20_000}
+    assert health["limits"] == {"max_chars": 200, "max_texts": 4, "max_words": 4000, "max_body_bytes": 20_000,
+                                "body_seconds": 10.0}
 
 
 def test_one_text_or_many_give_entities_with_offsets(served, tiny_tagger):
@@ -163,7 +164,7 @@ def test_the_request_log_keeps_counts_never_text(served):
 def test_without_a_store_corrections_are_refused(tiny_tagger):
     from fastapi.testclient import TestClient
 
-    client = TestClient(serve.create_app(tiny_tagger))
+    client = TestClient(serve.create_app(tiny_tagger), base_url="http://127.0.0.1")
     answer = client.post("/v1/corrections", json={"text": TEXT, "entities": [],
                                                   "model_version": "x"})
     assert answer.status_code == 503 and "--store" in answer.json()["detail"]

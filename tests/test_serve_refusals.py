@@ -154,7 +154,8 @@ def test_the_limit_holds_on_the_bytes_read_whatever_content_length_says(tiny_tag
     app = service.create_app(tiny_tagger, store, limits=service.Limits(max_body_bytes=1000))
     body = json.dumps({"text": "headache " * 500, "entities": [], "model_version": "x"}).encode()
     status, answer = asgi_post(app, "/v1/corrections", [body[:500], body[500:]],
-                               [(b"content-type", b"application/json"), (b"content-length", b"10")])
+                               [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                                (b"content-length", b"10")])
     assert status == 413 and "the limit is 1000" in answer["detail"] and answer["model_version"]
     assert AnnotationStore(store).records() == []
 
@@ -174,8 +175,112 @@ def test_odd_bodies_get_the_documented_422_with_the_version(tiny_tagger, tmp_pat
     from helpers.store import AnnotationStore
 
     store = tmp_path / "corrections.jsonl"
-    client = TestClient(service.create_app(tiny_tagger, store), raise_server_exceptions=False)
+    client = TestClient(service.create_app(tiny_tagger, store), base_url="http://127.0.0.1",
+                        raise_server_exceptions=False)
     answer = client.post("/v1/corrections", content=body, headers={"content-type": "application/json"})
     assert answer.status_code == 422, answer.text
     assert said in answer.json()["detail"] and answer.json()["model_version"]
     assert AnnotationStore(store).records() == []
+
+
+# ------------------------------------------------------------------ availability
+def test_a_request_of_too_many_words_is_refused_at_once(tiny_tagger):
+    """64 texts of 2,500 words were inside the limits and held the model for 114 s."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from helpers import serve as service
+
+    client = TestClient(service.create_app(tiny_tagger), base_url="http://127.0.0.1")
+    texts = [" ".join(["a"] * 2500)] * 64  # 4,999 characters each: under max_chars
+    started = time.perf_counter()
+    answer = client.post("/v1/entities", json={"texts": texts})
+    assert answer.status_code == 413 and "160000 words in one request: the limit is 4000" in \
+        answer.json()["detail"]
+    assert time.perf_counter() - started < 10
+
+
+def test_the_batcher_bounds_the_words_of_one_forward_pass():
+    """Requests that wait together share a pass only up to ``max_words``: a small request
+    never waits behind more than one bounded pass."""
+    import threading
+
+    from helpers.serve import Batcher
+
+    passes, release = [], threading.Event()
+
+    def predict(texts):
+        passes.append(len(texts))
+        release.wait(5)
+        return [[] for _ in texts]
+
+    batcher = Batcher(predict, max_texts=100, max_words=10)
+    callers = [threading.Thread(target=batcher, args=(["one two three four five six"],)) for _ in range(4)]
+    for caller in callers:
+        caller.start()
+    release.set()
+    for caller in callers:
+        caller.join(10)
+    assert sum(passes) == 4 and max(passes) <= 2  # 6 words each: two reach the bound of 10
+
+
+def test_a_body_that_stalls_half_way_gets_408(tiny_tagger, tmp_path):
+    """A half-sent body held the server for 80 s; now the body has ``body_seconds`` to arrive."""
+    import asyncio
+
+    from helpers import serve as service
+
+    app = service.create_app(tiny_tagger, tmp_path / "c.jsonl",
+                             limits=service.Limits(body_seconds=0.5))
+    sent, first = [], {"type": "http.request", "body": b'{"text": "fev', "more_body": True}
+
+    async def receive():
+        if first:
+            message = dict(first)
+            first.clear()
+            return message
+        await asyncio.sleep(60)  # the rest never comes
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/v1/corrections", "raw_path": b"/v1/corrections",
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80),
+             "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                         (b"content-length", b"100")]}
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 20))
+    assert next(m["status"] for m in sent if m["type"] == "http.response.start") == 408
+
+
+def test_a_request_for_another_host_is_refused(tiny_tagger, tmp_path):
+    """DNS rebinding: a page on evil.example whose name resolves to 127.0.0.1 posts corrections
+    with ``Host: evil.example``; the server answers only to the names it was started for."""
+    import httpx
+
+    from helpers import server
+
+    store = tmp_path / "corrections.jsonl"
+    body = {"text": "fever", "entities": [], "model_version": "x"}
+    with server.serving(tiny_tagger, store_path=store) as url:
+        evil = httpx.post(f"{url}/v1/corrections", json=body, headers={"Host": "evil.example"})
+        local = httpx.post(f"{url}/v1/corrections", json=body)
+    assert evil.status_code == 400 and local.status_code == 200
+    assert [r["text"] for r in AnnotationStore(store).records()] == ["fever"]
+
+
+@pytest.mark.parametrize("flags, said", [(["--threads", "-1"], "--threads -1 is not a whole number >= 1"),
+                                         (["--threads", "100000"], "--threads 100000 is more than")])
+def test_threads_out_of_range_are_one_error_line(tiny_tagger, tmp_path, flags, said):
+    done = serve("--model", str(tiny_tagger), "--store", str(tmp_path / "c.jsonl"),
+                 "--request-log", str(tmp_path / "r.jsonl"), *flags)
+    assert done.returncode == 2 and said in done.stderr.splitlines()[-1]
+
+
+def test_course_threads_has_an_upper_bound(monkeypatch):
+    from helpers.device import env_threads
+
+    monkeypatch.setenv("COURSE_THREADS", "100000")
+    with pytest.raises(ValueError, match="COURSE_THREADS='100000' is more than"):
+        env_threads()
