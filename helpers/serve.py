@@ -175,7 +175,11 @@ class Service:
         found = self.batcher(texts)
         milliseconds = 1000 * (time.perf_counter() - start)
         if self.requests_log:
-            self.requests_log.append(_request_record(found, texts, self.version, milliseconds))
+            try:  # a prediction never depends on its log line (a full disk, say)
+                self.requests_log.append(_request_record(found, texts, self.version, milliseconds))
+            except OSError as err:
+                print(f"warning: {self.requests_log.path}: request not logged ({err.strerror})",
+                      file=sys.stderr, flush=True)
         return {"model_id": self.info["model_id"], "model_version": self.version,
                 "results": [{"entities": e} for e in found]}
 
@@ -205,7 +209,11 @@ class Service:
         except UnicodeEncodeError as err:  # a lone surrogate ("\ud800") is no character
             raise Refused(422, f"the correction holds {err.object[err.start:err.end]!r}, half of a "
                                "UTF-16 pair and no Unicode character: send valid text") from None
-        self.corrections.append(record)
+        try:
+            self.corrections.append(record)
+        except OSError as err:
+            raise Refused(507, f"the correction was not saved: {self.corrections.path} cannot be "
+                               f"written ({err.strerror}); send it again later") from None
         return {"saved": True, "id": record["id"], "tokens": tokens, "tags": tags,
                 "model_version": self.version}
 

@@ -284,3 +284,27 @@ def test_course_threads_has_an_upper_bound(monkeypatch):
     monkeypatch.setenv("COURSE_THREADS", "100000")
     with pytest.raises(ValueError, match="COURSE_THREADS='100000' is more than"):
         env_threads()
+
+
+def test_a_full_disk_keeps_predictions_and_refuses_corrections_clearly(tiny_tagger, tmp_path, monkeypatch):
+    """With the disk full every prediction was a bare 500 (its log line could not be written).
+    The disk is simulated at the operating system's seam: ``os.write`` in the store says ENOSPC."""
+    import errno
+
+    from fastapi.testclient import TestClient
+
+    from helpers import serve as service
+    from helpers import store as store_module
+
+    client = TestClient(service.create_app(tiny_tagger, tmp_path / "c.jsonl", tmp_path / "r.jsonl"),
+                        base_url="http://127.0.0.1")
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store_module.os, "write", full)
+    answer = client.post("/v1/entities", json={"texts": ["fever and a headache"]})
+    assert answer.status_code == 200 and "results" in answer.json()
+    refused = client.post("/v1/corrections", json={"text": "fever", "entities": [], "model_version": "x"})
+    assert refused.status_code == 507 and "was not saved" in refused.json()["detail"]
+    assert "No space left on device" in refused.json()["detail"] and refused.json()["model_version"]
