@@ -142,7 +142,11 @@ def brief_path() -> Path:
     """Which brief the course reads: ``$COURSE_BRIEF``, else the one notebook 01 wrote
     (``build/project_brief.json``), else the shipped default (``data/project_brief.json``)."""
     if os.environ.get("COURSE_BRIEF"):
-        return Path(os.environ["COURSE_BRIEF"])
+        named = Path(os.environ["COURSE_BRIEF"]).expanduser()
+        if not named.is_file():
+            raise FileNotFoundError(f"COURSE_BRIEF={os.environ['COURSE_BRIEF']!r}: no such file; "
+                                    "expected a brief written by notebook 01 (JSON), or unset it")
+        return named
     return WRITTEN_PATH if WRITTEN_PATH.is_file() else DEFAULT_PATH
 
 

@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
@@ -200,7 +201,27 @@ def output_problem(name: str) -> str | None:
         return f"{name} cannot be created: {existing} is a file"
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{name} cannot be written: {existing} is not writable"
+    try:  # a real write: a full disk or a read-only mount is found now, not after training
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        return f"{name} cannot be written: {existing}: {err.strerror}"
     return None
+
+
+def check_lists(parser: argparse.ArgumentParser, args, command: str) -> None:
+    """``--types`` and ``--labels``: distinct names; a curve: at least three distinct sizes (its
+    fit has three parameters). Otherwise argparse's one-line error, before anything trains."""
+    for flag in ("types", "labels"):
+        value = getattr(args, flag, None)
+        names = [n.strip() for n in value.split(",")] if value else []
+        if value is not None and ("" in names or len(set(names)) < len(names)
+                                  or (flag == "labels" and len(names) < 2)):
+            parser.error(f"argument --{flag}: {value!r}: expected distinct names separated by commas"
+                         + (", at least two" if flag == "labels" else ""))
+    if command == "curve" and len(set(args.sizes)) < 3:
+        parser.error(f"argument --sizes: {args.sizes}: expected at least 3 distinct sizes (the curve "
+                     "F1(n) = a - b n^-c has three parameters to fit)")
 
 
 def settle(args) -> TrainConfig:
@@ -298,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.task == "classify" and args.resume:
         parser.error("--resume is for ner runs; a classification run starts afresh")
     check_paths(parser, args)
+    check_lists(parser, args, command)
     if command != "curve":  # a curve writes one folder per run, each its own
         check_run_folder(parser, args)
     try:
@@ -322,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     except (TrainingStopped, DataFormatError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # the loop has saved what it could and said so above
+        print("error: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
     line = result_line(args.task, result)
     line["global_batch_size"] = config.batch_size * line["processes"] * config.grad_accum
     say(json.dumps(line))

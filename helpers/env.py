@@ -214,12 +214,16 @@ class CourseEnv:
 
 
 def course_seed() -> int:
-    """``$COURSE_SEED`` as an integer (default 42); a clear error when it is not one."""
+    """``$COURSE_SEED`` as an integer from 0 to 2**32 - 1 (default 42; the range NumPy's seed
+    takes); a ``ValueError`` naming the variable otherwise."""
     raw = os.environ.get("COURSE_SEED", "42").strip()
     try:
-        return int(raw)
+        seed = int(raw)
     except ValueError:
-        raise ValueError(f"COURSE_SEED={raw!r} is not a whole number") from None
+        seed = -1
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"COURSE_SEED={raw!r} is not a whole number from 0 to {2**32 - 1}")
+    return seed
 
 
 def setup(profile: str | None = None, seed: int | None = None, quiet: bool = False) -> CourseEnv:

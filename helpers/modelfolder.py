@@ -37,6 +37,16 @@ def check_model_folder(folder, kind: str | None = None) -> None:
     if not any((folder / name).is_file() for name in WEIGHTS):
         raise ModelError(f"{folder}: no weights as safetensors (expected one of {', '.join(WEIGHTS)}; "
                          "the course loads no pickled weights)")
+    for weights in sorted(folder.glob("*.safetensors")):
+        try:
+            from safetensors import safe_open
+
+            with safe_open(str(weights), "pt"):
+                pass
+        except Exception as err:  # noqa: BLE001 - any reason: the file is not whole
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise ModelError(f"{weights}: not a whole safetensors file ({reason}); copy or save "
+                             "the model again") from None
     if not any((folder / name).is_file() for name in TOKENIZER_FILES):
         raise ModelError(f"{folder}: no tokenizer (none of {', '.join(TOKENIZER_FILES)}): without "
                          "one every word would be read as [UNK]; copy the tokenizer files of the "

@@ -299,3 +299,57 @@ def test_resume_without_a_saved_state_is_refused(tiny_bert, tiny_ner, tmp_path, 
                           "--resume"], capsys)
     assert code == 2 and f"error: argument --resume: {out / 'last'} holds no saved state" in err[-1]
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ one error line, never a traceback
+@pytest.mark.parametrize("argv, said", [
+    (["curve", "--sizes", "100,200"], "argument --sizes: [100, 200]: expected at least 3 distinct sizes"),
+    (["ner", "--types", "SYMPTOM,SYMPTOM"], "argument --types: 'SYMPTOM,SYMPTOM': expected distinct names"),
+    (["classify", "--labels", "0,0"], "argument --labels: '0,0': expected distinct names"),
+])
+def test_lists_are_checked_before_anything_trains(argv, said, tiny_bert, tiny_ner, tmp_path, nothing_loaded,
+                                                  capsys):
+    code, err = run_main([argv[0], *data_flags(tiny_ner), "--model", tiny_bert, "--output",
+                          str(tmp_path / "run"), *argv[1:]], capsys)
+    assert code == 2 and said in err[-1] and not any("Traceback" in line for line in err)
+
+
+def test_an_output_folder_that_cannot_be_written_is_found_before_training(
+        tiny_bert, tiny_ner, tmp_path, nothing_loaded, monkeypatch, capsys):
+    """The disk is simulated full at the operating system's seam (creating a file says ENOSPC)."""
+    import errno
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    code, err = run_main(["ner", *data_flags(tiny_ner), "--model", tiny_bert, "--output",
+                          str(tmp_path / "run")], capsys)
+    assert code == 2 and "cannot be written" in err[-1] and "No space left on device" in err[-1]
+
+
+def test_ctrl_c_is_one_line_after_the_save(tiny_bert, tiny_ner, tmp_path):
+    """Ctrl-C saved the state, then printed a 30-line KeyboardInterrupt traceback."""
+    out = tmp_path / "run"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO), COURSE_TEST_CTRL_C="0:3")
+    done = subprocess.run([sys.executable, str(REPO / "tests" / "launched.py"), "ner", *data_flags(tiny_ner),
+                           "--model", tiny_bert, "--epochs", "2", "--batch-size", "4", "--output", str(out)],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+    assert done.returncode == 130, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and done.stderr.strip().splitlines()[-1] == \
+        "error: interrupted (Ctrl-C)"
+    assert (out / "last").is_dir() and "state saved to" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("variable, value, said", [
+    ("COURSE_SEED", str(2**32), "COURSE_SEED='4294967296' is not a whole number from 0 to"),
+    ("COURSE_BRIEF", "no/such/brief.json", "COURSE_BRIEF='no/such/brief.json': no such file"),
+])
+def test_a_bad_environment_variable_is_named(monkeypatch, variable, value, said):
+    from helpers import brief, env
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises((ValueError, FileNotFoundError)) as raised:
+        env.course_seed() if variable == "COURSE_SEED" else brief.load_brief()
+    assert said in str(raised.value)

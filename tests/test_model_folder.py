@@ -110,3 +110,18 @@ def test_train_refuses_a_model_without_tokenizer(tiny_tagger, tmp_path, make_lea
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "no tokenizer" in errors[0]
     assert not (tmp_path / "run").exists()
+
+
+def test_serve_names_a_weights_file_cut_short(tiny_tagger, tmp_path):
+    """A damaged bundle printed ~30 lines without naming the bad file."""
+    def cut(folder: Path):
+        weights = folder / "model.safetensors"
+        os.truncate(weights, weights.stat().st_size // 2)
+
+    folder = damaged(tiny_tagger, tmp_path, cut)
+    done = command("helpers.serve", "--model", str(folder), "--port", "8797",
+                   "--store", str(tmp_path / "c.jsonl"), "--request-log", str(tmp_path / "r.jsonl"),
+                   timeout=60)
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert done.returncode == 2 and len(errors) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"{folder / 'model.safetensors'}: not a whole safetensors file" in done.stderr
