@@ -50,6 +50,14 @@ def test_a_folder_as_store_is_refused(tiny_tagger, tmp_path):
     assert done.returncode == 2 and f"--store {tmp_path}: not a file" in done.stderr
 
 
+def test_a_store_where_nothing_can_be_written_is_one_error_line(tiny_tagger, tmp_path):
+    """``--store`` under /proc crashed after the model had loaded."""
+    done = serve("--model", str(tiny_tagger), "--store", "/proc/course/corrections.jsonl",
+                 "--request-log", str(tmp_path / "r.jsonl"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("python -m helpers.serve: error: --store ")
+
+
 def test_a_store_with_records_or_a_new_name_is_accepted(tmp_path):
     store = AnnotationStore(tmp_path / "corrections.jsonl")
     store.append({"id": "a", "tags": ["O"]})
