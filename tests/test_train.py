@@ -263,13 +263,14 @@ def test_side_experiments_train_on_the_profiles_experiment_limit(monkeypatch, pr
 
 
 def test_cli_flags_are_the_same_as_before():
-    """The flags are generated from the config dataclasses; the command line must not change."""
+    """The flags are generated from the config dataclasses; the command line must not change
+    but on purpose (``--replace``: a run never replaces another run's model unasked)."""
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if a.dest == "task").choices
     common = {"--train", "--validation", "--test", "--model", "--epochs", "--lr", "--batch-size",
               "--grad-accum", "--max-length", "--warmup", "--weight-decay", "--patience",
               "--precision", "--optimizer", "--train-limit", "--output", "--seed", "--resume",
-              "--freeze-word-embeddings", "--no-freeze-word-embeddings", "-h", "--help"}
+              "--replace", "--freeze-word-embeddings", "--no-freeze-word-embeddings", "-h", "--help"}
     flags = {name: {s for a in p._actions for s in a.option_strings} for name, p in sub.items()}
     assert flags["ner"] == common | {"--types", "--context", "--label-all-subtokens",
                                      "--case-feature", "--no-case-feature"}
