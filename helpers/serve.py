@@ -28,7 +28,6 @@ Imports: ``bundle`` (model version, card), ``device``, ``guards`` (the body limi
 
 import argparse
 import hashlib
-import json
 import os
 import queue
 import re
@@ -204,13 +203,11 @@ class Service:
                   "tokens": tokens, "tags": tags, "text": text, "annotator": "app-user",
                   "source": source, "model_version": model_version,
                   "served_version": self.version, "predicted": predicted, "saved_at": utc_now()}
-        try:
-            json.dumps(record, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError as err:  # a lone surrogate ("\ud800") is no character
+        try:  # the store encodes the record before it writes a byte
+            self.corrections.append(record)
+        except UnicodeEncodeError as err:  # a lone surrogate ("\ud800") the schema let through
             raise Refused(422, f"the correction holds {err.object[err.start:err.end]!r}, half of a "
                                "UTF-16 pair and no Unicode character: send valid text") from None
-        try:
-            self.corrections.append(record)
         except OSError as err:
             raise Refused(507, f"the correction was not saved: {self.corrections.path} cannot be "
                                f"written ({err.strerror}); send it again later") from None
