@@ -33,8 +33,7 @@ course: $(STAMP)
 
 # The `full` profile is what a GPU learner runs (Colab, a lab's GPU box): every example,
 # max_length 256, the largest plans of notebooks 06 and 08, bert-base-cased when the hub answers.
-# Without a GPU this rehearses that path on the CPU (not in .ci/run yet: README, "What each path
-# costs"),
+# Without a GPU this rehearses that path on the CPU (.ci/run runs it after make course),
 # offline, with MiniLM's embeddings and first two layers (benchmarks/small_model.py),
 # and the full plans' shape at a CPU's scale for notebook 08 and the appendix
 # (COURSE_PLAN=rehearsal): every branch a GPU learner reaches runs; its scores are only checked

@@ -19,13 +19,15 @@ def test_layout_of_the_design_card():
         assert (REPO_ROOT / name).exists(), name
 
 
-def test_ci_runs_both_readme_commands():
+def test_ci_runs_both_readme_commands_and_the_rehearsal():
     """CI runs the tests and then the course itself, in the default profile (no
-    COURSE_PROFILE set), so `make course` on a new machine is checked too."""
+    COURSE_PROFILE set), so `make course` on a new machine is checked too; then the `full`
+    profile's rehearsal, so the GPU path has run before a learner takes it."""
     readme, ci = read("README.md"), read(".ci/run")
     assert "make test" in readme and "make course" in readme
     assert re.search(r"^make test$", ci, re.M) and re.search(r"^make course$", ci, re.M)
     assert ci.index("make test") < ci.index("make course") and "COURSE_PROFILE" not in ci
+    assert re.search(r"^make rehearse$", ci, re.M)
 
 
 def test_make_installs_pinned_cpu_torch_before_everything_else():
